@@ -1,0 +1,101 @@
+"""Command line: ``python -m kapjourney.cli <command>``.
+
+init          create the data directory and local secrets if absent
+migrate       apply database migrations
+seed          load the demo clinic when the database is empty
+setup         init + migrate + seed (what ``make run`` does before serving)
+verify-audit  check the audit hash chain and report the first broken link
+demo-logins   print the demo sign-ins
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kapjourney.settings import ensure_local_secrets, get_settings
+
+
+def cmd_init() -> int:
+    settings = get_settings()
+    for path in ensure_local_secrets(settings):
+        print(f"created {path}")
+    return 0
+
+
+def cmd_migrate() -> int:
+    from alembic.config import Config
+
+    from alembic import command
+    from kapjourney.settings import PROJECT_ROOT
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    command.upgrade(Config(str(PROJECT_ROOT / "alembic.ini")), "head")
+    return 0
+
+
+def cmd_seed() -> int:
+    from kapjourney.db import session_scope
+    from kapjourney.seed import is_empty, seed_demo
+
+    settings = get_settings()
+    if settings.env == "production":
+        print("refusing to load demo accounts with KJ_ENV=production", file=sys.stderr)
+        return 2
+    with session_scope() as session:
+        if not is_empty(session):
+            print("database already has data; demo seed skipped")
+            return 0
+        seed_demo(session)
+    print("demo clinic seeded")
+    return 0
+
+
+def cmd_demo_logins() -> int:
+    from kapjourney.seed import DEMO_LOGINS
+
+    print("Demo sign-ins (demo data only):")
+    for login in DEMO_LOGINS:
+        print(f"  {login.role:<9} {login.email:<32} {login.password:<22} {login.note}")
+    return 0
+
+
+def cmd_verify_audit() -> int:
+    from kapjourney.db import session_scope
+    from kapjourney.services.audit import verify_chain
+
+    with session_scope() as session:
+        report = verify_chain(session)
+    if report.ok:
+        print(f"audit chain intact: {report.checked} events verified")
+        return 0
+    print(
+        f"audit chain BROKEN at event {report.first_broken_id}: {report.reason} "
+        f"({report.checked} events verified before it)"
+    )
+    return 1
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "demo-logins": cmd_demo_logins,
+    "verify-audit": cmd_verify_audit,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kapjourney", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=[*COMMANDS, "setup"])
+    args = parser.parse_args(argv)
+    if args.command == "setup":
+        return cmd_init() or cmd_migrate() or cmd_seed()
+    return COMMANDS[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""HTTP routes mounted in front of Reflex (``rx.App(api_transformer=...)``).
+
+Credentials never travel over the Reflex websocket: the sign-in and invite forms post JSON here,
+and the response sets the HttpOnly session cookie. The page then reloads, so the websocket
+reconnects carrying the new cookie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kapjourney import db
+from kapjourney.auth import sessions, signin
+from kapjourney.domain.errors import ValidationFailed
+from kapjourney.routes import HOME_BY_ROLE, SIGNIN, TODAY
+from kapjourney.services import accounts
+from kapjourney.services.uow import unit_of_work
+from kapjourney.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4 * 1024 * 1024  # room for two 1 MB fields, so they get field messages
+
+
+class SecurityHeaders:
+    """Baseline headers on every HTTP response (the full CSP arrives with the hardening work)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"content-security-policy", b"frame-ancestors 'none'"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
+                if path.startswith(("/auth/", "/api/")):
+                    extra.append((b"cache-control", b"no-store"))
+                if self.hsts:
+                    extra.append(
+                        (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+                    )
+                present = {k.lower() for k, _ in headers}
+                headers.extend((k, v) for k, v in extra if k not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _same_origin(request: Request, settings: Settings) -> bool:
+    """Refuse cross-site posts (the cookie is SameSite=Strict too; this is the second lock)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # non-browser clients; browsers always send Origin on POST fetches
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return origin in (own, settings.public_origin)
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return None
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _error(errors: dict[str, str], status: int = 400, **extra: Any) -> JSONResponse:
+    return JSONResponse({"ok": False, "errors": errors, **extra}, status_code=status)
+
+
+def _with_session_cookie(response: JSONResponse, token: str, settings: Settings) -> JSONResponse:
+    response.set_cookie(
+        settings.session_cookie_name,
+        token,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",
+        path="/",
+    )
+    return response
+
+
+def create_api(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    api.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+
+    @api.post("/auth/signin")
+    async def sign_in(request: Request) -> JSONResponse:
+        if not _same_origin(request, settings):
+            return _error({"form": "This request came from another site."}, 403)
+        data = await _json_body(request)
+        if data is None:
+            return _error({"form": "That request was too large or malformed."})
+        previous = sessions.token_from_cookie_header(
+            request.headers.get("cookie", ""), settings=settings
+        )
+
+        def work() -> signin.SignInOutcome:
+            with unit_of_work() as session:
+                return signin.authenticate(
+                    session=session,
+                    email=data.get("email") if isinstance(data.get("email"), str) else "",
+                    password=data.get("password") if isinstance(data.get("password"), str) else "",
+                    ip=_client_ip(request),
+                    user_agent=request.headers.get("user-agent", ""),
+                    previous_token=previous,
+                    settings=settings,
+                )
+
+        try:
+            outcome = await asyncio.to_thread(work)
+        except ValidationFailed as problem:
+            return _error(problem.fields)
+        if not outcome.ok:
+            status = 429 if outcome.retry_after_seconds else 400
+            response = _error(outcome.errors or {}, status)
+            if outcome.retry_after_seconds:
+                response.headers["Retry-After"] = str(outcome.retry_after_seconds)
+            return response
+        response = JSONResponse({"ok": True, "next": HOME_BY_ROLE[str(outcome.role)]})
+        return _with_session_cookie(response, outcome.token, settings)
+
+    @api.post("/auth/signout")
+    async def sign_out(request: Request) -> JSONResponse:
+        if not _same_origin(request, settings):
+            return _error({"form": "This request came from another site."}, 403)
+        token = sessions.token_from_cookie_header(
+            request.headers.get("cookie", ""), settings=settings
+        )
+
+        def work() -> None:
+            with unit_of_work() as session:
+                signin.sign_out(session=session, token=token, ip=_client_ip(request))
+
+        await asyncio.to_thread(work)
+        response = JSONResponse({"ok": True, "next": SIGNIN})
+        response.delete_cookie(
+            settings.session_cookie_name,
+            path="/",
+            secure=settings.secure_cookies,
+            httponly=True,
+            samesite="strict",
+        )
+        response.headers["Clear-Site-Data"] = '"cookies", "storage"'
+        return response
+
+    @api.post("/auth/invite/accept")
+    async def accept_invite(request: Request) -> JSONResponse:
+        if not _same_origin(request, settings):
+            return _error({"form": "This request came from another site."}, 403)
+        data = await _json_body(request)
+        if data is None:
+            return _error({"form": "That request was too large or malformed."})
+
+        def work() -> str:
+            with unit_of_work() as session:
+                return accounts.accept_invite(
+                    session=session,
+                    token=data.get("token"),
+                    password=data.get("password"),
+                    confirm=data.get("confirm"),
+                    ip=_client_ip(request),
+                    user_agent=request.headers.get("user-agent", ""),
+                    settings=settings,
+                )
+
+        try:
+            token = await asyncio.to_thread(work)
+        except ValidationFailed as problem:
+            return _error(problem.fields)
+        response = JSONResponse({"ok": True, "next": TODAY})
+        return _with_session_cookie(response, token, settings)
+
+    @api.get("/api/health")
+    async def health() -> JSONResponse:
+        def ping() -> None:
+            with db.get_engine().connect() as connection:
+                connection.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.to_thread(ping)
+        except Exception:  # a health probe must answer, whatever the database says
+            log.exception("health check: database unreachable")
+            return JSONResponse({"status": "degraded"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return api

@@ -1,0 +1,181 @@
+"""Page registration: one decorator gives a page its route, title, role, shell and on_load."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from kapjourney.routes import CLINICIAN_HOME, CRISIS, TODAY
+from kapjourney.ui.session_state import SessionState
+
+SIGN_OUT = rx.call_script("window.kj.signOut()")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    route: str
+    title: str
+    role: str  # "client", "staff" or "public": which shell and which guard the page uses
+    build: Callable[[], rx.Component]
+    on_load: Any = None
+
+
+PAGES: list[PageSpec] = []
+
+
+def crisis_button() -> rx.Component:
+    return rx.link(
+        rx.button(
+            rx.icon("life-buoy", size=18),
+            "Get help now",
+            color_scheme="red",
+            variant="solid",
+            high_contrast=True,
+            size="2",
+            white_space="nowrap",
+        ),
+        href=CRISIS,
+        aria_label="Get help now: crisis resources",
+        id="crisis-button",
+    )
+
+
+def _menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("circle-user", size=18),
+                variant="soft",
+                color_scheme="gray",
+                aria_label="Account menu",
+                size="2",
+            ),
+        ),
+        rx.menu.content(
+            rx.box(
+                rx.text(SessionState.display_name, size="2", weight="medium"),
+                padding_x="12px",
+                padding_y="6px",
+            ),
+            rx.menu.separator(),
+            rx.menu.item(rx.icon("log-out", size=16), "Sign out", on_click=SIGN_OUT, id="sign-out"),
+        ),
+    )
+
+
+def brand(href: str) -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.icon("sunrise", size=22, color=rx.color("indigo", 10)),
+            rx.text(
+                "KAP Journey",
+                weight="bold",
+                size="4",
+                color=rx.color("gray", 12),
+                white_space="nowrap",
+            ),
+            spacing="2",
+            align="center",
+        ),
+        href=href,
+        underline="none",
+        aria_label="KAP Journey home",
+    )
+
+
+def client_shell(content: rx.Component) -> rx.Component:
+    return rx.box(
+        rx.el.header(
+            rx.hstack(
+                brand(TODAY),
+                rx.spacer(),
+                crisis_button(),
+                _menu(),
+                align="center",
+                spacing="2",
+                width="100%",
+                max_width="560px",
+                margin_x="auto",
+                padding_x="16px",
+                padding_y="10px",
+            ),
+            background_color=rx.color("gray", 1),
+            border_bottom=f"1px solid {rx.color('gray', 5)}",
+            position="sticky",
+            top="0",
+            z_index="10",
+        ),
+        rx.el.main(
+            content, max_width="560px", margin_x="auto", padding="16px", padding_bottom="48px"
+        ),
+        min_height="100vh",
+    )
+
+
+def staff_shell(content: rx.Component) -> rx.Component:
+    return rx.box(
+        rx.el.header(
+            rx.hstack(
+                brand(CLINICIAN_HOME),
+                rx.link("Clients", href=CLINICIAN_HOME, weight="medium", margin_left="16px"),
+                rx.spacer(),
+                _menu(),
+                align="center",
+                spacing="3",
+                width="100%",
+                max_width="1100px",
+                margin_x="auto",
+                padding_x="16px",
+                padding_y="10px",
+            ),
+            background_color=rx.color("gray", 1),
+            border_bottom=f"1px solid {rx.color('gray', 5)}",
+        ),
+        rx.el.main(content, max_width="1100px", margin_x="auto", padding="16px"),
+        min_height="100vh",
+    )
+
+
+def public_shell(content: rx.Component) -> rx.Component:
+    return rx.box(
+        rx.el.main(content, max_width="440px", margin_x="auto", padding="16px", padding_top="48px"),
+        min_height="100vh",
+    )
+
+
+SHELLS = {"client": client_shell, "staff": staff_shell, "public": public_shell}
+
+
+def _page(route: str, title: str, role: str, on_load: Any = None):
+    def register(fn: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        shell = SHELLS[role]
+        PAGES.append(
+            PageSpec(
+                route=route, title=title, role=role, build=lambda: shell(fn()), on_load=on_load
+            )
+        )
+        return fn
+
+    return register
+
+
+def client_page(route: str, title: str, on_load: Any = None):
+    return _page(route, title, "client", on_load)
+
+
+def clinician_page(route: str, title: str, on_load: Any = None):
+    return _page(route, title, "staff", on_load)
+
+
+def public_page(route: str, title: str, on_load: Any = None):
+    return _page(route, title, "public", on_load)
+
+
+def register_pages(app: rx.App) -> None:
+    for spec in PAGES:
+        app.add_page(
+            spec.build, route=spec.route, title=f"{spec.title} · KAP Journey", on_load=spec.on_load
+        )

@@ -1,0 +1,105 @@
+"""Sign-in. The password is posted to /auth/signin over HTTP, never through the websocket."""
+
+import reflex as rx
+
+from kapjourney.routes import CRISIS, SIGNIN
+from kapjourney.ui.components.fields import field, form_error, form_messages
+from kapjourney.ui.guard import public
+from kapjourney.ui.layout import public_page
+from kapjourney.ui.session_state import SessionState
+
+
+class SignInState(rx.State):
+    email_error: str = ""
+    password_error: str = ""
+    form_error: str = ""
+    busy: bool = False
+
+    @rx.event
+    @public("sign-in form: only resets this tab's own error messages")
+    async def start(self):
+        self.email_error = self.password_error = self.form_error = ""
+        self.busy = True
+
+    @rx.event
+    @public("sign-in form: shows the messages /auth/signin returned to this tab")
+    async def show_result(self, result: dict):
+        self.email_error, self.password_error, self.form_error = form_messages(
+            result, "email", "password", "form"
+        )
+        self.busy = bool(isinstance(result, dict) and result.get("ok"))
+
+
+def brand_header(subtitle: str) -> rx.Component:
+    return rx.vstack(
+        rx.icon("sunrise", size=40, color=rx.color("indigo", 10), aria_hidden="true"),
+        rx.heading("KAP Journey", size="7", as_="h1"),
+        rx.text(subtitle, color_scheme="gray", size="3", text_align="center"),
+        align="center",
+        spacing="2",
+        margin_bottom="24px",
+    )
+
+
+@public_page(SIGNIN, "Sign in", on_load=SessionState.skip_signin_if_signed_in)
+def signin_page() -> rx.Component:
+    return rx.vstack(
+        brand_header("Your ketamine-assisted therapy course, between visits."),
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    form_error(SignInState.form_error),
+                    field(
+                        "Email",
+                        name="email",
+                        form="signin",
+                        type="email",
+                        auto_complete="username",
+                        error=SignInState.email_error,
+                        max_length=254,
+                        input_mode="email",
+                    ),
+                    field(
+                        "Password",
+                        name="password",
+                        form="signin",
+                        type="password",
+                        auto_complete="current-password",
+                        error=SignInState.password_error,
+                    ),
+                    rx.button(
+                        "Sign in",
+                        type="submit",
+                        size="3",
+                        width="100%",
+                        loading=SignInState.busy,
+                        id="signin-submit",
+                    ),
+                    spacing="4",
+                    width="100%",
+                ),
+                id="signin-form",
+                no_validate=True,
+                on_submit=[
+                    SignInState.start,
+                    rx.call_script(
+                        "window.kj.postForm('signin-form', '/auth/signin')",
+                        callback=SignInState.show_result,
+                    ),
+                ],
+                width="100%",
+            ),
+            size="3",
+            width="100%",
+        ),
+        rx.text(
+            "New here? Open the invite link your clinic sent you.",
+            size="2",
+            color_scheme="gray",
+            text_align="center",
+        ),
+        rx.link("In crisis? Get help now", href=CRISIS, color_scheme="red", weight="medium"),
+        align="center",
+        spacing="4",
+        width="100%",
+    )

@@ -1,0 +1,18 @@
+"""Global style and <head> tags. The Radix theme itself is configured in rxconfig.py."""
+
+import reflex as rx
+
+THEME_COLOR = "#3e63dd"  # indigo-9, the accent
+
+STYLE = {
+    "font_family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+    "background_color": "var(--gray-2)",
+    rx.button: {"min_height": "44px"},
+}
+
+HEAD = [
+    rx.el.meta(name="viewport", content="width=device-width, initial-scale=1, viewport-fit=cover"),
+    rx.el.meta(name="theme-color", content=THEME_COLOR),
+    rx.el.meta(name="description", content="KAP Journey: your ketamine-assisted therapy course."),
+    rx.el.script(src="/js/kj.js"),
+]
