@@ -3,9 +3,12 @@ standing personas, and frozen time helpers."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +20,7 @@ os.environ.pop("KJ_DATABASE_URL", None)
 
 import pytest  # noqa: E402
 from alembic.config import Config  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from alembic import command  # noqa: E402
@@ -42,6 +45,17 @@ TABLES = [
     '"user"',
     "clinic",
 ]
+
+
+def pytest_collection_modifyitems(items):
+    """Fast tiers first; the browser tier (slow, and it holds an event loop open) runs last."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+
+
+def run_async(coro):
+    """Run a coroutine to completion even while another library holds an event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _migrate(url: str) -> None:
@@ -73,13 +87,22 @@ def _pg_reachable() -> str | None:
 
 @pytest.fixture(scope="session")
 def pg_engine():
+    """A throwaway database on the server at KJ_TEST_DATABASE_URL, so runs never collide."""
     reason = _pg_reachable()
     if reason:
         pytest.skip(reason)
-    _migrate(PG_URL)
-    engine = db.make_engine(PG_URL)
+    name = f"kj_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = db.make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    _migrate(url)
+    engine = db.make_engine(url)
     yield engine
     engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

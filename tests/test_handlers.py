@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 
@@ -16,6 +15,7 @@ from kapjourney.domain.models import AuditEvent, User
 from kapjourney.ui.guard import GUARD_ATTR, PUBLIC_HANDLERS
 from kapjourney.ui.pages.clients import ClientsState
 from kapjourney.ui.pages.today import TodayState
+from tests.conftest import run_async
 
 os.environ.setdefault("PYTEST_CURRENT_TEST", "x")  # lets states be built directly
 
@@ -127,14 +127,14 @@ def _audit(engine, action: str) -> list[AuditEvent]:
 
 def test_signed_out_call_redirects_to_sign_in_and_loads_nothing(engine, personas):
     state = _state(ClientsState)
-    result = asyncio.run(state.load())
+    result = run_async(state.load())
     assert _is_redirect(result, "/signin")
     assert state.rows == [] and state.loaded is False
 
 
 def test_client_calling_a_clinician_handler_is_sent_home_and_audited(engine, personas):
     state = _state(ClientsState, _cookie_for(engine, personas.client))
-    result = asyncio.run(state.load())
+    result = run_async(state.load())
     assert _is_redirect(result, "/today")
     assert state.rows == []
     denied = _audit(engine, "access_denied")
@@ -143,15 +143,15 @@ def test_client_calling_a_clinician_handler_is_sent_home_and_audited(engine, per
 
 def test_clinician_loads_only_her_clients(engine, personas):
     state = _state(ClientsState, _cookie_for(engine, personas.clinician))
-    asyncio.run(state.load())
+    run_async(state.load())
     assert [r.client_id for r in state.rows] == [personas.client.id]
 
 
 def test_it_denies_unassigned_clinician_by_id_like_a_missing_record(engine, personas):
     """IDOR through a handler argument: Uma asks for a new invite link for Cleo's client."""
     state = _state(ClientsState, _cookie_for(engine, personas.other_clinician))
-    denied = asyncio.run(state.reissue(client_id=personas.client.id))
-    missing = asyncio.run(state.reissue(client_id=999_999))
+    denied = run_async(state.reissue(client_id=personas.client.id))
+    missing = run_async(state.reissue(client_id=999_999))
     assert state.invite_link == "" and state.dialog_open is False
     # Same toast either way: existence is not revealed.
     assert re.sub(r"0x[0-9a-f]+", "", str(denied)) == re.sub(r"0x[0-9a-f]+", "", str(missing))
@@ -165,7 +165,7 @@ def test_it_denies_unassigned_clinician_by_id_like_a_missing_record(engine, pers
 @pytest.mark.parametrize("hostile", ["1", None, [1], {"id": 1}, -1, 10**30, 1.5])
 def test_reissue_refuses_malformed_ids_without_error(engine, personas, hostile):
     state = _state(ClientsState, _cookie_for(engine, personas.clinician))
-    result = asyncio.run(state.reissue(client_id=hostile))
+    result = run_async(state.reissue(client_id=hostile))
     assert "not found" in str(result).lower()
     assert state.invite_link == ""
 
@@ -175,19 +175,19 @@ def test_revoked_session_cannot_call_handlers(engine, personas):
     with db.session_scope(engine) as s:
         sessions.revoke_session(s, token=cookie.split("=", 1)[1])
     state = _state(TodayState, cookie)
-    assert _is_redirect(asyncio.run(state.load()), "/signin")
+    assert _is_redirect(run_async(state.load()), "/signin")
     assert state.first_name == ""
 
 
 def test_today_loads_for_the_client_herself(engine, personas):
     state = _state(TodayState, _cookie_for(engine, personas.client))
-    asyncio.run(state.load())
+    run_async(state.load())
     assert state.first_name == "Ada" and state.loaded is True
 
 
 def test_create_invite_with_hostile_form_data_gives_field_messages(engine, personas):
     state = _state(ClientsState, _cookie_for(engine, personas.clinician))
-    asyncio.run(
+    run_async(
         state.create_invite(
             form_data={
                 "display_name": "x" * 1_000_000,
@@ -199,5 +199,5 @@ def test_create_invite_with_hostile_form_data_gives_field_messages(engine, perso
     )
     assert state.name_error and state.email_error and state.timezone_error
     assert state.invite_link == ""
-    asyncio.run(state.create_invite(form_data="not a dict"))
+    run_async(state.create_invite(form_data="not a dict"))
     assert state.name_error == "Enter a name."
