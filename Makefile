@@ -17,7 +17,7 @@ export PATH := $(TOOLS_BIN):$(PATH)
 run: setup
 	@$(PY) -m kapjourney.cli demo-logins
 	@echo "Serving KAP Journey at http://localhost:$(PORT) (Ctrl-C to stop)"
-	KJ_PUBLIC_URL=$${KJ_PUBLIC_URL:-http://localhost:$(PORT)} \
+	@KJ_PUBLIC_URL=$${KJ_PUBLIC_URL:-http://localhost:$(PORT)} \
 		$(PY) -m reflex run --env prod --single-port --backend-port $(PORT) --loglevel warning
 
 ## test: the same setup, then every test (browser tests in Debian's chromium included)

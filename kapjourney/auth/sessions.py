@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from http.cookies import CookieError, SimpleCookie
 
 from sqlmodel import Session, select
 
@@ -113,9 +112,13 @@ def revoke_session(session: Session, *, token: str | None) -> int | None:
     ).first()
     if row is None or row.revoked_at is not None:
         return None
-    row.revoked_at = now()
+    current = now()
+    was_live = as_utc(row.idle_expires_at) > current and (
+        row.absolute_expires_at is None or as_utc(row.absolute_expires_at) > current
+    )
+    row.revoked_at = current
     session.add(row)
-    return row.user_id
+    return row.user_id if was_live else None
 
 
 def revoke_all_sessions(session: Session, *, user_id: int) -> int:
@@ -130,13 +133,14 @@ def revoke_all_sessions(session: Session, *, user_id: int) -> int:
 
 
 def token_from_cookie_header(header: str, *, settings: Settings | None = None) -> str | None:
+    """Find our cookie by name. Parsed by hand: SimpleCookie gives up on the whole header when
+    any unrelated cookie is malformed, which would sign people out for someone else's cookie."""
     settings = settings or get_settings()
     if not header or len(header) > 8192:
         return None
-    jar = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        return None
-    morsel = jar.get(settings.session_cookie_name)
-    return morsel.value if morsel else None
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name == settings.session_cookie_name:
+            value = value.strip().strip('"')
+            return value or None
+    return None

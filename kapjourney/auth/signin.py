@@ -48,6 +48,7 @@ def account_key(email: str) -> str:
 def _throttle_wait(session: Session, *, key: str, ip: str, settings: Settings) -> int:
     """Seconds until another attempt is allowed, or 0."""
     window_start = now() - timedelta(minutes=settings.signin_window_minutes)
+    ip = ip[:64]  # compared as stored
     for column, value, limit in (
         (SignInFailure.account_key, key, settings.signin_max_failures_per_account),
         (SignInFailure.ip, ip, settings.signin_max_failures_per_address),

@@ -86,7 +86,9 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        # Lone surrogates parse but cannot be stored or hashed as UTF-8: refuse them here.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

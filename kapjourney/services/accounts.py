@@ -150,7 +150,10 @@ def accept_invite(
     """Set the client's password, spend the invite, and return a new session token."""
     invite = _find_invite(session, token)
     state = _state(invite)
-    if state != "valid" or invite is None:
+    user = session.get(User, invite.user_id) if invite is not None else None
+    if user is not None and not user.is_active:
+        state = "unknown"  # a deactivated account is not revived by an old link
+    if state != "valid" or invite is None or user is None:
         messages = {
             "used": "This invite link has already been used. "
             "Sign in, or ask your clinic for a new link.",
@@ -158,7 +161,6 @@ def accept_invite(
             "unknown": "This invite link is not valid. Check that you opened the whole link.",
         }
         raise ValidationFailed({"form": messages[state]})
-    user = session.get(User, invite.user_id)
     password = password if isinstance(password, str) else ""
     problem = passwords.password_problem(password, email=user.email, name=user.display_name)
     if problem:
@@ -166,7 +168,6 @@ def accept_invite(
     if confirm != password:
         raise ValidationFailed({"confirm": "The two passwords do not match."})
     user.password_hash = passwords.hash_password(password)
-    user.is_active = True
     invite.used_at = now()
     session.add_all([user, invite])
     sessions.revoke_all_sessions(session, user_id=user.id or 0)

@@ -14,7 +14,7 @@ from kapjourney.domain.schemas import Actor, ClientRow
 from kapjourney.services import audit
 from kapjourney.services.formatting import when
 
-MAX_ID = 2**63  # ids outside a signed 64-bit integer cannot exist; do not ask the database
+MAX_ID = 2**31  # id columns are 32-bit INTEGER; larger ids cannot exist, so never query them
 
 
 def _is_assigned(session: Session, clinician_id: int, client_id: int) -> bool:

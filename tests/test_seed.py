@@ -1,0 +1,226 @@
+"""The demo seed: who and what it creates, and that every demo sign-in works."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlmodel import select
+
+from kapjourney import cli, db
+from kapjourney.auth import passwords, signin
+from kapjourney.clock import as_utc
+from kapjourney.domain.enums import CourseStatus, DosingStatus, Role
+from kapjourney.domain.models import (
+    Clinic,
+    ClinicianAssignment,
+    Course,
+    DosingSession,
+    Invite,
+    User,
+)
+from kapjourney.domain.schemas import Actor
+from kapjourney.seed import (
+    CLIENT_PASSWORD,
+    CLINIC_TZ,
+    DEMO_LOGINS,
+    STAFF_PASSWORD,
+    is_empty,
+    seed_demo,
+)
+from kapjourney.services import audit, clients, today
+from kapjourney.services.uow import unit_of_work
+from kapjourney.settings import Settings
+from tests.support import count
+
+LA = ZoneInfo(CLINIC_TZ)
+# 23:30 in Los Angeles is already the next day in UTC: "tomorrow" must follow the clinic's clock.
+LATE_EVENING_LA = datetime(2026, 11, 10, 23, 30, tzinfo=LA)
+
+
+@pytest.fixture(scope="module")
+def demo_hashes() -> dict[str, str]:
+    return {pw: passwords.hash_password(pw) for pw in (CLIENT_PASSWORD, STAFF_PASSWORD)}
+
+
+@pytest.fixture
+def seeded(engine, demo_hashes, monkeypatch):
+    # Real argon2 hashes of the real demo passwords, computed once for the module instead of
+    # twice per test; the CLI tests below still run the seed's own hashing.
+    monkeypatch.setattr(passwords, "hash_password", demo_hashes.__getitem__)
+    with time_machine.travel(LATE_EVENING_LA, tick=False), db.session_scope(engine) as s:
+        assert is_empty(s)
+        logins = seed_demo(s)
+    return logins
+
+
+def _actor(user: User) -> Actor:
+    return Actor(
+        user_id=user.id,
+        role=Role(user.role),
+        clinic_id=user.clinic_id,
+        display_name=user.display_name,
+        timezone=user.timezone,
+    )
+
+
+def _user(engine, email: str) -> User:
+    with db.session_scope(engine) as s:
+        return s.exec(select(User).where(User.email == email)).one()
+
+
+def test_it_seeds_one_clinic_with_its_staff_and_six_clients(engine, seeded):
+    assert seeded == DEMO_LOGINS
+    assert count(engine, Clinic) == 1
+    with db.session_scope(engine) as s:
+        roles = Counter(Role(u.role) for u in s.exec(select(User)).all())
+        clinic = s.exec(select(Clinic)).one()
+        assert {u.clinic_id for u in s.exec(select(User)).all()} == {clinic.id}
+    assert roles == {Role.CLINICIAN: 2, Role.ADMIN: 1, Role.CLIENT: 6}
+    assert clinic.timezone == CLINIC_TZ
+
+
+def test_every_client_has_one_course_and_one_clinician(engine, seeded):
+    with db.session_scope(engine) as s:
+        client_ids = {u.id for u in s.exec(select(User).where(User.role == Role.CLIENT)).all()}
+        courses = s.exec(select(Course)).all()
+        assignments = s.exec(select(ClinicianAssignment)).all()
+    assert sorted(c.client_id for c in courses) == sorted(client_ids)
+    assert sorted(a.client_id for a in assignments) == sorted(client_ids)
+
+
+def test_the_clients_span_at_least_five_course_stages(engine, seeded):
+    with db.session_scope(engine) as s:
+        statuses = {CourseStatus(c.status) for c in s.exec(select(Course)).all()}
+    assert len(statuses) >= 5
+    assert {
+        CourseStatus.SCREENING,
+        CourseStatus.PREPARATION,
+        CourseStatus.DOSING,
+        CourseStatus.INTEGRATION,
+        CourseStatus.COMPLETED,
+    } <= statuses
+
+
+def test_alex_has_two_completed_sessions_and_the_next_one_tomorrow_in_clinic_time(engine, seeded):
+    alex = _user(engine, "alex@riverbend.example")
+    with db.session_scope(engine) as s:
+        rows = s.exec(
+            select(DosingSession)
+            .where(DosingSession.client_id == alex.id)
+            .order_by(DosingSession.number)
+        ).all()
+    done = [r for r in rows if r.status == DosingStatus.COMPLETED]
+    upcoming = [r for r in rows if r.status == DosingStatus.SCHEDULED]
+    assert [r.number for r in done] == [1, 2]
+    clinic_today = LATE_EVENING_LA.date()
+    first = as_utc(upcoming[0].scheduled_at).astimezone(LA)
+    assert upcoming[0].number == 3
+    assert first.date() == clinic_today + timedelta(days=1)
+    assert (first.hour, first.minute) == (10, 0)
+    assert all(as_utc(r.scheduled_at).astimezone(LA).date() < clinic_today for r in done)
+
+
+def test_alex_sees_tomorrows_session_on_today(engine, seeded):
+    alex = _user(engine, "alex@riverbend.example")
+    actor = _actor(alex)
+    with (
+        time_machine.travel(LATE_EVENING_LA + timedelta(minutes=5), tick=False),
+        db.session_scope(engine) as s,
+    ):
+        view = today.get_today(session=s, actor=actor)
+    assert view.first_name == "Alex" and view.stage == "Dosing sessions"
+    assert view.next_session is not None
+    assert (view.next_session.number, view.next_session.planned) == (3, 6)
+    assert view.next_session.when == "Tomorrow, 10:00 am"
+    assert view.clinic_phone == "(555) 010-0199"
+
+
+@pytest.mark.parametrize("login", DEMO_LOGINS, ids=[d.email for d in DEMO_LOGINS])
+def test_every_demo_login_signs_in(engine, seeded, settings, login):
+    with db.session_scope(engine) as s:
+        outcome = signin.authenticate(
+            session=s, email=login.email, password=login.password, settings=settings
+        )
+    assert outcome.ok, outcome.errors
+    assert outcome.role == Role(login.role)
+
+
+def test_the_screening_client_is_invited_but_cannot_sign_in(engine, seeded, settings):
+    bea = _user(engine, "bea@riverbend.example")
+    assert bea.password_hash is None
+    assert count(engine, Invite, Invite.user_id == bea.id) == 1
+    with db.session_scope(engine) as s:
+        outcome = signin.authenticate(
+            session=s, email=bea.email, password="journey-demo-client", settings=settings
+        )
+    assert not outcome.ok
+
+
+@pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        ("maya.chen@riverbend.example", {"alex", "bea", "chris", "farah"}),
+        ("sam.okafor@riverbend.example", {"dana", "eli"}),
+        ("jordan.reyes@riverbend.example", {"alex", "bea", "chris", "dana", "eli", "farah"}),
+    ],
+)
+def test_each_staff_member_sees_the_documented_caseload(engine, seeded, email, expected):
+    actor = _actor(_user(engine, email))
+    with time_machine.travel(LATE_EVENING_LA, tick=False), unit_of_work() as s:
+        rows = clients.list_clients(session=s, actor=actor)
+    assert {r.email.split("@")[0] for r in rows} == expected
+    if "alex" in expected:
+        [alex] = [r for r in rows if r.email.startswith("alex@")]
+        assert (alex.sessions_done, alex.sessions_planned, alex.next_session) == (
+            2,
+            6,
+            "Tomorrow, 10:00 am",
+        )
+
+
+def test_the_database_is_no_longer_empty(engine, seeded):
+    with db.session_scope(engine) as s:
+        assert not is_empty(s)
+
+
+def test_the_seeded_audit_chain_verifies(engine, seeded):
+    with db.session_scope(engine) as s:
+        report = audit.verify_chain(s)
+    assert (report.ok, report.checked) == (True, 1)
+
+
+def test_the_seed_command_seeds_once_and_then_skips(engine, capsys):
+    assert cli.main(["seed"]) == 0
+    assert "demo clinic seeded" in capsys.readouterr().out
+    assert cli.main(["seed"]) == 0
+    assert "already has data" in capsys.readouterr().out
+    assert count(engine, Clinic) == 1
+
+
+def test_the_seed_command_refuses_production(engine, capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "get_settings", lambda: Settings(env="production", data_dir=tmp_path))
+    assert cli.main(["seed"]) == 2
+    assert "refusing" in capsys.readouterr().err
+    assert count(engine, Clinic) == 0
+
+
+def test_the_seed_places_sessions_relative_to_the_day_it_runs(engine):
+    later = datetime(2027, 3, 20, 18, 0, tzinfo=UTC)
+    with time_machine.travel(later, tick=False), db.session_scope(engine) as s:
+        seed_demo(s)
+    alex = _user(engine, "alex@riverbend.example")
+    with db.session_scope(engine) as s:
+        nxt = s.exec(
+            select(DosingSession)
+            .where(
+                DosingSession.client_id == alex.id, DosingSession.status == DosingStatus.SCHEDULED
+            )
+            .order_by(DosingSession.scheduled_at)
+        ).first()
+    assert as_utc(nxt.scheduled_at).astimezone(LA).date() == later.astimezone(
+        LA
+    ).date() + timedelta(days=1)
