@@ -186,12 +186,9 @@ def test_ids_that_are_not_positive_ints_of_a_client_are_refused_like_missing_one
     )
 
 
-# BUG (kapjourney/services/clients.py, load_client): ids are bounded by MAX_ID = 2**63, but the
-# id columns are INTEGER, which PostgreSQL stores as int4 (max 2**31 - 1). An id between 2**31
-# and 2**63 reaches PostgreSQL and raises DataError (integer out of range) instead of
-# AccessDenied. Ids arrive from the browser (Reflex event arguments), so anyone can turn a "not
-# found" into an unhandled server error that also skips the access_denied audit row. Proposed
-# fix: MAX_ID = 2**31 (ids are INTEGER on every engine), i.e. ``0 < client_id < 2**31``.
+# Regression guard: ids between 2**31 and 2**63 used to reach PostgreSQL (INTEGER is int4) and
+# raise DataError instead of AccessDenied, skipping the access_denied audit row. Fixed in
+# services/clients.py by MAX_ID = 2**31.
 @pytest.mark.parametrize(
     "bad_id",
     [2**31, 10**12, 2**63, 10**20],

@@ -370,11 +370,8 @@ def test_it_refuses_weak_or_mismatched_passwords_and_keeps_the_link(
     assert _status(engine, token).state == "valid"
 
 
-# BUG (kapjourney/services/accounts.py, accept_invite): accepting sets ``user.is_active = True``,
-# so a client whom the clinic deactivated while an invite was still pending re-enables their own
-# account by opening the old link. Proposed fix: refuse (state "unknown") when the invitee is
-# inactive, e.g. in _state()/accept_invite check ``user.is_active`` instead of setting it, and
-# revoke pending invites when an account is deactivated.
+# Regression guard: accept_invite used to set ``is_active = True``, so a client deactivated while
+# an invite was pending could revive the account through the old link.
 def test_a_deactivated_invitee_cannot_reactivate_through_an_old_link(engine, personas):
     created = _invite(engine, personas)
     with db.session_scope(engine) as s:

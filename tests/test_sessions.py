@@ -257,11 +257,8 @@ def test_it_revokes_one_session(engine, personas, settings):
         assert sessions.revoke_session(s, token=token) is None  # already revoked
 
 
-# BUG (minor, kapjourney/auth/sessions.py, revoke_session): the docstring promises the user id
-# only "when one was live", but an expired (never revoked) session is treated as live, so
-# signin.sign_out records a 'signout' audit event for someone whose session had already ended.
-# Proposed fix: in revoke_session, stamp revoked_at but return None when the row's idle or
-# absolute expiry has passed (or check expiry in sign_out before auditing).
+# Regression guard: revoke_session used to report an expired (never revoked) session as live,
+# so sign_out audited a 'signout' for a session that had already ended.
 def test_it_does_not_report_an_expired_session_as_live_when_revoking(engine, personas, settings):
     with time_machine.travel(T0, tick=False) as traveller:
         token = _issue(engine, personas.clinician, settings)
@@ -338,12 +335,9 @@ def test_it_reads_the_host_prefixed_cookie_when_served_over_https(tmp_path):
     assert sessions.token_from_cookie_header("kj_session=tok", settings=secure) is None
 
 
-# BUG (kapjourney/auth/sessions.py, token_from_cookie_header): http.cookies.SimpleCookie stops
-# parsing at the first cookie it considers malformed and silently drops everything after it, so
-# an unrelated cookie with a JSON value or a space (set by another app on the same host, an
-# analytics script, a browser extension) before kj_session makes a signed-in person look signed
-# out on every request (the UI guard uses this function). Proposed fix: parse the header the
-# way browsers send it, e.g. ``starlette.requests.cookie_parser(header).get(name)``.
+# Regression guard: with http.cookies.SimpleCookie, one malformed unrelated cookie before
+# kj_session made the whole header unreadable, signing people out on every request. Fixed by
+# parsing the header by name in token_from_cookie_header.
 @pytest.mark.parametrize(
     "header",
     [

@@ -275,11 +275,8 @@ def test_it_throttles_an_address_with_the_configured_limit_end_to_end(engine, pe
     )
 
 
-# BUG (kapjourney/auth/signin.py): failures are stored with ``ip[:64]`` but _throttle_wait counts
-# rows whose ip equals the full, untruncated address, so an address longer than 64 characters
-# (e.g. a spoofable forwarded-for value behind a proxy) never accumulates failures and escapes
-# the per-address limit. Proposed fix: truncate once at the top of authenticate
-# (``ip = (ip or "")[:64]``) and use that value for both the lookup and the insert.
+# Regression guard: failures were stored with ``ip[:64]`` but counted against the untruncated
+# address, so addresses longer than 64 characters escaped the per-address limit.
 def test_it_throttles_a_long_address_too(engine, personas, tmp_path):
     strict = Settings(data_dir=tmp_path, signin_max_failures_per_address=2)
     long_ip = "2001:db8::1, " + "10.0.0.1, " * 8
