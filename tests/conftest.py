@@ -158,15 +158,7 @@ class Personas:
     foreign_admin: User
 
     def actor(self, who: str, ip: str = "127.0.0.1") -> Actor:
-        user = getattr(self, who)
-        return Actor(
-            user_id=user.id,
-            role=Role(user.role),
-            clinic_id=user.clinic_id,
-            display_name=user.display_name,
-            timezone=user.timezone,
-            ip=ip,
-        )
+        return Actor.from_user(getattr(self, who), ip=ip)
 
 
 def make_personas(s: Session, pw_hash: str) -> Personas:

@@ -58,13 +58,7 @@ def seeded(engine, demo_hashes, monkeypatch):
 
 
 def _actor(user: User) -> Actor:
-    return Actor(
-        user_id=user.id,
-        role=Role(user.role),
-        clinic_id=user.clinic_id,
-        display_name=user.display_name,
-        timezone=user.timezone,
-    )
+    return Actor.from_user(user)
 
 
 def _user(engine, email: str) -> User:

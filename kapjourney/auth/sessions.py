@@ -93,14 +93,7 @@ def resolve_session(
         row.last_seen_at = current
         row.idle_expires_at = current + idle
         session.add(row)
-    return Actor(
-        user_id=user.id or 0,
-        role=Role(user.role),
-        clinic_id=user.clinic_id,
-        display_name=user.display_name,
-        timezone=user.timezone,
-        ip=ip,
-    )
+    return Actor.from_user(user, ip=ip)
 
 
 def revoke_session(session: Session, *, token: str | None) -> int | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kapjourney.domain.enums import Role
+
+if TYPE_CHECKING:
+    from kapjourney.domain.models import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +24,17 @@ class Actor:
     display_name: str
     timezone: str
     ip: str = ""
+
+    @classmethod
+    def from_user(cls, user: User, *, ip: str = "") -> Actor:
+        return cls(
+            user_id=user.id or 0,
+            role=Role(user.role),
+            clinic_id=user.clinic_id,
+            display_name=user.display_name,
+            timezone=user.timezone,
+            ip=ip,
+        )
 
     @property
     def is_client(self) -> bool:

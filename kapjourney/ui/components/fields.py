@@ -21,7 +21,10 @@ def field(
             aria_invalid=rx.cond(error != "", "true", "false"),
             **input_props,
         ),
-        rx.cond(hint != "", rx.text(hint, size="2", color_scheme="gray")),
+        # The hint gives way to the error, so the two never say the same thing twice.
+        rx.cond(error == "", rx.text(hint, size="2", color_scheme="gray"))
+        if hint
+        else rx.fragment(),
         rx.text(
             error,
             id=error_id,
