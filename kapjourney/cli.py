@@ -46,10 +46,22 @@ def cmd_seed() -> int:
     with session_scope() as session:
         if not is_empty(session):
             print("database already has data; demo seed skipped")
+            _clinic_defaults(session)
             return 0
         seed_demo(session)
     print("demo clinic seeded")
     return 0
+
+
+def _clinic_defaults(session) -> None:
+    """Clinics created before an upgrade get the protocol, template and consent they lack."""
+    from sqlmodel import select
+
+    from kapjourney.domain.models import Clinic
+    from kapjourney.services.protocol import ensure_clinic_defaults
+
+    for clinic_id in session.exec(select(Clinic.id)).all():
+        ensure_clinic_defaults(session, clinic_id=clinic_id)
 
 
 def cmd_demo_logins() -> int:

@@ -6,6 +6,7 @@ relative to the day the seed runs so "tomorrow's session" is always tomorrow.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,16 +16,26 @@ from sqlmodel import Session, select
 from kapjourney.auth import passwords
 from kapjourney.auth.sessions import hash_token
 from kapjourney.clock import as_utc, now
+from kapjourney.domain.consent_text import parse
 from kapjourney.domain.enums import CourseStatus, DosingRoute, DosingSetting, DosingStatus, Role
+from kapjourney.domain.instruments import INSTRUMENTS, score
 from kapjourney.domain.models import (
     Clinic,
     ClinicianAssignment,
+    ConsentProgress,
+    ConsentSignature,
+    ConsentWithdrawal,
     Course,
     DosingSession,
     Invite,
+    QuestionnaireResponse,
     User,
 )
 from kapjourney.services import audit
+from kapjourney.services.alerts import raise_alert
+from kapjourney.services.checklists import items_for, sync_checklist
+from kapjourney.services.consent import current_document
+from kapjourney.services.protocol import ensure_clinic_defaults
 
 CLINIC_TZ = "America/Los_Angeles"
 CLIENT_PASSWORD = "journey-demo-client"  # noqa: S105 - demo data, documented in the README
@@ -228,5 +239,146 @@ def seed_demo(session: Session) -> list[DemoLogin]:
                     expires_at=now() + timedelta(days=7),
                 )
             )
+    session.flush()
+    ensure_clinic_defaults(session, clinic_id=clinic.id or 0)
+    _journeys(session, clinic, today)
     audit.record(session, action="demo_seeded", actor_id=admin.id)
     return DEMO_LOGINS
+
+
+# Where each demo client stands in consent, screening and preparation. Together they show every
+# readiness light: Alex amber (steps still to do, none late), Chris red (screening unreviewed
+# and an open alert), Dana green (everything done, blood pressure within limits).
+BASELINE = {"phq9": [2, 2, 1, 2, 1, 1, 1, 0, 0, 1], "gad7": [2, 1, 2, 1, 1, 1, 1]}
+JOURNEYS = {
+    "alex@riverbend.example": ("current", "reviewed", ("ride", "benzodiazepines")),
+    "chris@riverbend.example": ("current", "unreviewed_alert", ()),
+    "dana@riverbend.example": ("current", "reviewed", "all"),
+    "eli@riverbend.example": ("current", "reviewed", ()),
+    "farah@riverbend.example": ("withdrawn", "reviewed", ()),
+}
+
+
+def _journeys(session: Session, clinic: Clinic, today: date) -> None:
+    document = current_document(session, clinic.id or 0)
+    assert document is not None
+    sections = len(parse(document.source_text).sections)
+    for email, (consent_state, screening_state, done_steps) in JOURNEYS.items():
+        client = session.exec(select(User).where(User.email == email)).one()
+        course = session.exec(select(Course).where(Course.client_id == client.id)).one()
+        signed_at = as_utc(_at(course.start_date, 11))
+        session.add(
+            ConsentProgress(
+                client_id=client.id or 0,
+                document_id=document.id or 0,
+                acknowledged=json.dumps(list(range(sections))),
+                quiz_attempts=1,
+                quiz_passed_at=signed_at,
+            )
+        )
+        signature = ConsentSignature(
+            client_id=client.id or 0,
+            clinic_id=clinic.id or 0,
+            document_id=document.id or 0,
+            document_version=document.version,
+            document_sha256=document.sha256,
+            signed_name=client.display_name,
+            signed_at=signed_at,
+            user_agent="Demo seed",
+        )
+        session.add(signature)
+        session.flush()
+        if consent_state == "withdrawn":
+            session.add(
+                ConsentWithdrawal(
+                    signature_id=signature.id or 0,
+                    client_id=client.id or 0,
+                    recorded_by_id=client.id or 0,
+                    withdrawn_at=signed_at + timedelta(days=60),
+                    reason="Course finished; no further sessions planned.",
+                )
+            )
+        course.screening_requested_at = signed_at
+        _baseline(session, client, signed_at, alert=screening_state == "unreviewed_alert")
+        if screening_state == "reviewed":
+            course.screening_reviewed_at = signed_at + timedelta(days=1)
+            course.screening_reviewed_by_id = _clinician_of(session, client)
+        session.add(course)
+        _prepare(session, client, clinic, done_steps)
+
+
+def _baseline(session: Session, client: User, at: datetime, *, alert: bool) -> None:
+    answers = {
+        "intake": {k: 0 for k in ("pregnancy", "psychosis", "mania", "blood_pressure")}
+        | {"substance_use": 0, "benzodiazepines": 1 if alert else 0, "bladder": 0},
+        "phq9": dict(zip([f"q{n}" for n in range(1, 11)], BASELINE["phq9"], strict=True)),
+        "gad7": dict(zip([f"q{n}" for n in range(1, 8)], BASELINE["gad7"], strict=True)),
+    }
+    if alert:
+        answers["phq9"]["q9"] = 1
+    for key, given in answers.items():
+        instrument = INSTRUMENTS[key]
+        result = score(instrument, given)
+        response = QuestionnaireResponse(
+            client_id=client.id or 0,
+            clinic_id=client.clinic_id,
+            instrument=key,
+            instrument_version=instrument.version,
+            status="submitted",
+            answers=json.dumps(given),
+            score=result.total,
+            band=result.band,
+            flags=json.dumps(list(result.flags)),
+            started_at=at,
+            updated_at=at,
+            submitted_at=at + timedelta(minutes=5),
+        )
+        session.add(response)
+        session.flush()
+        for rule in result.alerts:
+            raise_alert(
+                session,
+                client=client,
+                severity=rule.severity,
+                reason_code=rule.reason,
+                source_kind="questionnaire",
+                source_id=response.id or 0,
+            )
+
+
+def _clinician_of(session: Session, client: User) -> int:
+    return (
+        session.exec(
+            select(ClinicianAssignment.clinician_id).where(
+                ClinicianAssignment.client_id == client.id
+            )
+        ).first()
+        or 0
+    )
+
+
+def _prepare(session: Session, client: User, clinic: Clinic, done_steps) -> None:
+    upcoming = session.exec(
+        select(DosingSession)
+        .where(DosingSession.client_id == client.id, DosingSession.status == "scheduled")
+        .order_by(DosingSession.scheduled_at)
+    ).all()
+    for n, dosing in enumerate(upcoming):
+        sync_checklist(session, dosing, clinic_id=clinic.id or 0)
+        if n:
+            continue
+        for item in items_for(session, dosing.id or 0):
+            if done_steps != "all" and item.key not in done_steps:
+                continue
+            item.value = json.dumps(DEMO_VALUES.get(item.key, {}))
+            item.done_at = now() - timedelta(minutes=30)
+            item.done_by_id = client.id
+            session.add(item)
+    session.flush()
+
+
+DEMO_VALUES = {
+    "intention": {"text": "To be kinder to myself."},
+    "vitals": {"systolic": "128", "diastolic": "82", "pulse": "72"},
+    "chaperone": {"name": "Sam Kowalski", "phone": "(555) 010-0142"},
+}

@@ -21,7 +21,7 @@ os.environ.pop("KJ_DATABASE_URL", None)
 import pytest  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
 
 from alembic import command  # noqa: E402
 from kapjourney import db  # noqa: E402
@@ -33,18 +33,8 @@ from kapjourney.settings import PROJECT_ROOT, Settings, ensure_local_secrets  # 
 
 PASSWORD = "correct horse battery"
 PG_URL = os.environ.get("KJ_TEST_DATABASE_URL", "")
-TABLES = [
-    "auditevent",
-    "audithead",
-    "signinfailure",
-    "authsession",
-    "dosingsession",
-    "course",
-    "invite",
-    "clinicianassignment",
-    '"user"',
-    "clinic",
-]
+# Every table, for PostgreSQL's TRUNCATE between tests (new tables join automatically).
+TABLES = [f'"{table.name}"' for table in SQLModel.metadata.sorted_tables]
 
 
 def pytest_collection_modifyitems(items):
@@ -206,6 +196,10 @@ def make_personas(s: Session, pw_hash: str) -> Personas:
             )
         )
     s.flush()
+    from kapjourney.services.protocol import ensure_clinic_defaults
+
+    for c in (clinic, other):
+        ensure_clinic_defaults(s, clinic_id=c.id)
     return people
 
 

@@ -56,3 +56,41 @@ COURSE_STATUS_LABELS = {
     CourseStatus.ON_HOLD: "On hold",
     CourseStatus.WITHDRAWN: "Withdrawn",
 }
+
+
+class Readiness(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+class AlertSeverity(StrEnum):
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    ROUTINE = "routine"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class ResponseStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class ValueKind(StrEnum):
+    """What a checklist item carries besides its tick."""
+
+    NONE = "none"
+    CHAPERONE = "chaperone"  # name and phone
+    BLOOD_PRESSURE = "blood_pressure"  # systolic, diastolic, pulse
+    TEXT = "text"  # the intention
+
+
+class AppliesTo(StrEnum):
+    ANY = "any"
+    IN_CLINIC = "in_clinic"
+    AT_HOME = "at_home"

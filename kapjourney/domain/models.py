@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -95,6 +104,11 @@ class Course(SQLModel, table=True):
     start_date: date
     planned_sessions: int = Field(default=6, ge=1, le=48)
     created_at: datetime = Field(default_factory=now, sa_column=_ts())
+    pcl5_enabled: bool = Field(default=False)
+    # Screening answers count from this moment (course start, or a re-screen request).
+    screening_requested_at: datetime = Field(default_factory=now, sa_column=_ts())
+    screening_reviewed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    screening_reviewed_by_id: int | None = Field(default=None, foreign_key="user.id")
 
 
 class DosingSession(SQLModel, table=True):
@@ -109,6 +123,8 @@ class DosingSession(SQLModel, table=True):
     setting: DosingSetting = Field(sa_type=String(16))
     status: DosingStatus = Field(default=DosingStatus.SCHEDULED, sa_type=String(16))
     created_at: datetime = Field(default_factory=now, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+    cancel_reason: str = Field(default="", max_length=500)
 
 
 class AuthSession(SQLModel, table=True):
@@ -162,3 +178,165 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     last_event_id: int = Field(default=0)
     last_hash: str = Field(max_length=64)
+
+
+class ClinicProtocol(SQLModel, table=True):
+    """A clinic's dosing protocol. Defaults come from ``domain.protocol`` (with their sources)."""
+
+    clinic_id: int = Field(primary_key=True, foreign_key="clinic.id")
+    dosing_sessions: int = Field(default=6)
+    fasting_hours: int = Field(default=4)
+    bp_systolic_max: int = Field(default=160)
+    bp_diastolic_max: int = Field(default=100)
+    pulse_max: int = Field(default=120)
+    followup_minutes: str = Field(default="120,1440,4320,10080", max_length=200)
+    lapse_days: int = Field(default=90)
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class ConsentDocument(SQLModel, table=True):
+    """One published version of a clinic's consent text. Never edited: a change is a new row."""
+
+    __table_args__ = (UniqueConstraint("clinic_id", "version", name="uq_consent_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    version: int = Field(ge=1)
+    title: str = Field(max_length=200)
+    source_text: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    published_at: datetime = Field(default_factory=now, sa_column=_ts())
+    published_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class ConsentProgress(SQLModel, table=True):
+    """The client's place in reading a document: saved as they go, so nothing is lost."""
+
+    __table_args__ = (UniqueConstraint("client_id", "document_id", name="uq_consent_progress"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="user.id", index=True)
+    document_id: int = Field(foreign_key="consentdocument.id")
+    acknowledged: str = Field(default="[]", max_length=2000)  # JSON list of section numbers
+    quiz_attempts: int = Field(default=0)
+    quiz_passed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+
+
+class ConsentSignature(SQLModel, table=True):
+    """A signed consent. Append-only (database triggers refuse UPDATE and DELETE)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="user.id", index=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    document_id: int = Field(foreign_key="consentdocument.id")
+    document_version: int
+    document_sha256: str = Field(max_length=64)
+    signed_name: str = Field(max_length=200)
+    signed_at: datetime = Field(default_factory=now, sa_column=_ts())
+    user_agent: str = Field(default="", max_length=300)
+    ip: str = Field(default="", max_length=64)
+
+
+class ConsentWithdrawal(SQLModel, table=True):
+    """Withdrawal of a signed consent. Append-only, one per signature."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    signature_id: int = Field(foreign_key="consentsignature.id", unique=True)
+    client_id: int = Field(foreign_key="user.id", index=True)
+    withdrawn_at: datetime = Field(default_factory=now, sa_column=_ts())
+    recorded_by_id: int = Field(foreign_key="user.id")
+    reason: str = Field(default="", max_length=2000)
+
+
+class QuestionnaireResponse(SQLModel, table=True):
+    """One filling-in of an instrument. A draft is saved answer by answer; submit scores it."""
+
+    __table_args__ = (
+        Index(
+            "uq_response_one_draft",
+            "client_id",
+            "instrument",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
+        ),
+        Index("ix_response_client_instrument", "client_id", "instrument", "submitted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="user.id")
+    clinic_id: int = Field(foreign_key="clinic.id")
+    instrument: str = Field(max_length=32)
+    instrument_version: str = Field(max_length=16)
+    purpose: str = Field(default="screening", max_length=24)
+    status: str = Field(default="draft", max_length=16)
+    answers: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    score: int | None = Field(default=None)
+    band: str = Field(default="", max_length=64)
+    flags: str = Field(default="[]", max_length=1000)  # JSON list of flag codes
+    started_at: datetime = Field(default_factory=now, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+    submitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ChecklistTemplateItem(SQLModel, table=True):
+    """A clinic's preparation step; every dosing session gets its own copy."""
+
+    __table_args__ = (UniqueConstraint("clinic_id", "key", name="uq_template_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    key: str = Field(max_length=40)
+    position: int = Field(default=0)
+    label: str = Field(max_length=160)
+    help: str = Field(default="", max_length=1000)
+    applies_to: str = Field(default="any", max_length=16)
+    due_minutes_before: int = Field(default=0)
+    value_kind: str = Field(default="none", max_length=16)
+    required: bool = Field(default=True)
+    active: bool = Field(default=True)
+
+
+class ChecklistItem(SQLModel, table=True):
+    """One preparation step for one dosing session."""
+
+    __table_args__ = (UniqueConstraint("dosing_session_id", "key", name="uq_checklist_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dosing_session_id: int = Field(foreign_key="dosingsession.id", index=True)
+    client_id: int = Field(foreign_key="user.id", index=True)
+    key: str = Field(max_length=40)
+    position: int = Field(default=0)
+    label: str = Field(max_length=160)
+    help: str = Field(default="", max_length=1000)
+    due_minutes_before: int = Field(default=0)
+    due_at: datetime = Field(sa_column=_ts())
+    value_kind: str = Field(default="none", max_length=16)
+    required: bool = Field(default=True)
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON
+    done_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    done_by_id: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+
+
+class Alert(SQLModel, table=True):
+    """A worrying report for the care team. Raised in the transaction that stores the report."""
+
+    __table_args__ = (Index("ix_alert_client_status", "client_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    client_id: int = Field(foreign_key="user.id")
+    severity: str = Field(max_length=16)
+    status: str = Field(default="open", max_length=16)
+    reason_code: str = Field(max_length=48)
+    source_kind: str = Field(max_length=24)
+    source_id: int
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(index=True))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    acknowledged_by_id: int | None = Field(default=None, foreign_key="user.id")
+    resolved_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    resolved_by_id: int | None = Field(default=None, foreign_key="user.id")
+    resolution_note: str = Field(default="", max_length=2000)

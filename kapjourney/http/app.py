@@ -13,16 +13,18 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kapjourney import db
 from kapjourney.auth import sessions, signin
-from kapjourney.domain.errors import ValidationFailed
+from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.routes import HOME_BY_ROLE, SIGNIN, TODAY
 from kapjourney.services import accounts
+from kapjourney.services.consent_pdf import consent_pdf as consent_pdf_service
 from kapjourney.services.uow import unit_of_work
+from kapjourney.services.validation import record_id
 from kapjourney.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -200,6 +202,41 @@ def create_api(settings: Settings | None = None) -> FastAPI:
             return _error(problem.fields)
         response = JSONResponse({"ok": True, "next": TODAY})
         return _with_session_cookie(response, token, settings)
+
+    @api.get("/api/consent/{signature_id}.pdf")
+    async def consent_pdf(signature_id: str, request: Request) -> Response:
+        """A signed consent as a PDF, for the client and their care team; others get 404."""
+        token = sessions.token_from_cookie_header(
+            request.headers.get("cookie", ""), settings=settings
+        )
+        ip = _client_ip(request)
+
+        def work() -> tuple[str, bytes] | None:
+            if token is None:
+                return None
+            with unit_of_work() as session:
+                actor = sessions.resolve_session(session, token=token, ip=ip)
+            if actor is None:
+                return None
+            wanted = record_id(signature_id)
+            with unit_of_work() as session:
+                return consent_pdf_service(session=session, actor=actor, signature_id=wanted)
+
+        try:
+            result = await asyncio.to_thread(work)
+        except NotFound:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        if result is None:
+            return JSONResponse({"error": "sign in first"}, status_code=401)
+        filename, pdf = result
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'attachment; filename="{filename}"',
+                "cache-control": "no-store",
+            },
+        )
 
     @api.get("/api/health")
     async def health() -> JSONResponse:

@@ -16,6 +16,7 @@ from kapjourney.domain.policies import can_invite_clients
 from kapjourney.domain.schemas import Actor, InviteCreate, InviteCreated, InviteStatus
 from kapjourney.services import audit
 from kapjourney.services.clients import load_client
+from kapjourney.services.protocol import protocol_for
 from kapjourney.services.validation import (
     clean_text,
     name_problem,
@@ -87,6 +88,7 @@ def create_invite(
             clinic_id=actor.clinic_id,
             status=CourseStatus.SCREENING,
             start_date=local_today(tz),
+            planned_sessions=protocol_for(session, actor.clinic_id).dosing_sessions,
         )
     )
     token, invite = _new_invite(session, user=client, created_by=actor.user_id, settings=settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import exists
 from sqlmodel import Session, func, select
 
@@ -13,8 +15,9 @@ from kapjourney.domain.policies import can_access_client
 from kapjourney.domain.schemas import Actor, ClientRow
 from kapjourney.services import audit
 from kapjourney.services.formatting import when
+from kapjourney.services.validation import MAX_ID
 
-MAX_ID = 2**31  # id columns are 32-bit INTEGER; larger ids cannot exist, so never query them
+T = TypeVar("T")
 
 
 def _is_assigned(session: Session, clinician_id: int, client_id: int) -> bool:
@@ -30,13 +33,19 @@ def _is_assigned(session: Session, clinician_id: int, client_id: int) -> bool:
     )
 
 
+def fetch(session: Session, model: type[T], record: object) -> T | None:
+    """The row with id ``record``; None for anything that is not a plausible id (never a query
+    with a string, a bool or an out-of-range number, so hostile ids cannot cause a 500)."""
+    valid = type(record) is int and 0 < record < MAX_ID
+    return session.get(model, record) if valid else None
+
+
 def load_client(session: Session, *, actor: Actor, client_id: object, purpose: str) -> User:
     """The client row if ``actor`` may reach it; otherwise ``AccessDenied`` (seen as not found).
 
     Reads by anyone but the client themself are audited with ``purpose`` as the action.
     """
-    valid_id = type(client_id) is int and 0 < client_id < MAX_ID
-    client = session.get(User, client_id) if valid_id else None
+    client = fetch(session, User, client_id)
     allowed = (
         client is not None
         and client.role == Role.CLIENT
@@ -65,6 +74,31 @@ def load_client(session: Session, *, actor: Actor, client_id: object, purpose: s
             ip=actor.ip,
         )
     return client
+
+
+def deny(actor: Actor, target: str) -> AccessDenied:
+    """The denial for a request that names no reachable client (wrong role or unknown record)."""
+    return AccessDenied(
+        target, actor_id=actor.user_id, subject_client_id=None, target=target, ip=actor.ip
+    )
+
+
+def own_or(actor: Actor, client_id: object, purpose: str) -> object:
+    """The client a request is about: a client actor may name only themself (or no one)."""
+    if not actor.is_client:
+        return client_id
+    if client_id is not None and client_id != actor.user_id:
+        raise deny(actor, purpose)
+    return actor.user_id
+
+
+def load_client_for_staff(
+    session: Session, *, actor: Actor, client_id: object, purpose: str
+) -> User:
+    """``load_client`` for care-team-only actions: a client actor is denied even for themself."""
+    if not actor.is_staff:
+        raise deny(actor, purpose)
+    return load_client(session, actor=actor, client_id=client_id, purpose=purpose)
 
 
 def visible_clients_query(actor: Actor):
@@ -127,10 +161,14 @@ def list_clients(*, session: Session, actor: Actor) -> list[ClientRow]:
             )
         ).all()
     }
+    from kapjourney.services.readiness import session_readiness  # readiness builds on this module
+
     rows = []
+    at = now()
     for client in clients:
         course = courses.get(client.id)
         nxt = upcoming.get(client.id)
+        light = session_readiness(session, client, nxt, at=at, for_client=False) if nxt else None
         rows.append(
             ClientRow(
                 client_id=client.id or 0,
@@ -141,6 +179,9 @@ def list_clients(*, session: Session, actor: Actor) -> list[ClientRow]:
                 sessions_planned=course.planned_sessions if course else 0,
                 next_session=when(nxt.scheduled_at, actor.timezone) if nxt else "",
                 account=_account_state(client, pending_invites.get(client.id)),
+                readiness=light.level if light else "",
+                readiness_label=light.label if light else "",
+                blocking_reasons=sum(r.blocking for r in light.reasons) if light else 0,
             )
         )
     audit.record(

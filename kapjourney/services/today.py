@@ -1,8 +1,8 @@
-"""The client's Today screen."""
+"""The client's Today screen: the next session, its readiness, and what is still to do."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from kapjourney.clock import local_today, now
 from kapjourney.domain.enums import (
@@ -12,47 +12,47 @@ from kapjourney.domain.enums import (
     CourseStatus,
     DosingRoute,
     DosingSetting,
-    DosingStatus,
 )
-from kapjourney.domain.errors import AccessDenied
-from kapjourney.domain.models import Clinic, Course, DosingSession
+from kapjourney.domain.models import Clinic
 from kapjourney.domain.schemas import Actor, NextSessionView, TodayView
-from kapjourney.services.clients import load_client
+from kapjourney.services import consent, screening
+from kapjourney.services.checklists import items_for
+from kapjourney.services.clients import deny, load_client
 from kapjourney.services.formatting import when
+from kapjourney.services.plan import consent_detail, next_session
+from kapjourney.services.readiness import session_readiness
 
 
 def get_today(*, session: Session, actor: Actor) -> TodayView:
     if not actor.is_client:
-        raise AccessDenied(
-            "page", actor_id=actor.user_id, subject_client_id=None, target="today", ip=actor.ip
-        )
+        raise deny(actor, "today")
     client = load_client(session, actor=actor, client_id=actor.user_id, purpose="today_viewed")
     clinic = session.get(Clinic, client.clinic_id)
-    course = session.exec(
-        select(Course).where(Course.client_id == client.id).order_by(Course.created_at.desc())
-    ).first()
-    nxt = session.exec(
-        select(DosingSession)
-        .where(
-            DosingSession.client_id == client.id,
-            DosingSession.status == DosingStatus.SCHEDULED,
-            DosingSession.scheduled_at >= now(),
-        )
-        .order_by(DosingSession.scheduled_at)
-    ).first()
+    course = screening.latest_course(session, client.id or 0)
+    at = now()
+    nxt = next_session(session, client.id or 0, at)
+    state, _, _ = consent.consent_state(session, client)
+    complete, _, _ = screening.screening_status(session, client)
+    items = items_for(session, nxt.id or 0) if nxt else []
     return TodayView(
         first_name=client.display_name.split(" ")[0],
         stage=COURSE_STATUS_LABELS[CourseStatus(course.status)] if course else "",
         local_date=local_today(client.timezone).strftime("%A %-d %B"),
         next_session=NextSessionView(
+            dosing_session_id=nxt.id or 0,
             number=nxt.number,
             planned=course.planned_sessions if course else nxt.number,
             when=when(nxt.scheduled_at, client.timezone),
             route=ROUTE_LABELS[DosingRoute(nxt.route)],
             setting=SETTING_LABELS[DosingSetting(nxt.setting)],
+            readiness=session_readiness(session, client, nxt, at=at),
+            steps_done=sum(1 for i in items if i.done_at is not None),
+            steps_total=len(items),
         )
         if nxt
         else None,
         clinic_name=clinic.name if clinic else "",
         clinic_phone=clinic.crisis_phone if clinic else "",
+        consent_todo="" if state == "current" else consent_detail(state),
+        screening_todo=not complete,
     )

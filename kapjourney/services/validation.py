@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -44,3 +45,28 @@ def normalize_email(value: object) -> tuple[str, str | None]:
 
 def timezone_problem(name: str) -> str | None:
     return None if is_valid_timezone(name) else "Choose a time zone from the list."
+
+
+_SMALL_INT = re.compile(r"-?[0-9]{1,9}")
+
+
+def small_int(value: object) -> int | None:
+    """An int from an int, or from a string of at most 9 ASCII digits; otherwise None.
+
+    ``str.isdigit`` accepts "²" and other digits ``int`` refuses, and ``int`` refuses strings
+    over 4300 digits: both would be a 500 instead of a message.
+    """
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and _SMALL_INT.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+MAX_ID = 2**31  # id columns are 32-bit INTEGER; larger ids cannot exist, so never query them
+
+
+def record_id(value: object) -> int:
+    """A record id from the browser (an int, or digits in a URL), or 0, which names nothing."""
+    number = small_int(value)
+    return number if number is not None and 0 < number < MAX_ID else 0

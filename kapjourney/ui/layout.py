@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from kapjourney.routes import CLINICIAN_HOME, CRISIS, TODAY
+from kapjourney.routes import CLINICIAN_HOME, CRISIS, PROTOCOL, TODAY
 from kapjourney.ui.session_state import SessionState
 
 SIGN_OUT = rx.call_script("window.kj.signOut()")
@@ -120,7 +120,14 @@ def staff_shell(content: rx.Component) -> rx.Component:
         rx.el.header(
             rx.hstack(
                 brand(CLINICIAN_HOME),
-                rx.link("Clients", href=CLINICIAN_HOME, weight="medium", margin_left="16px"),
+                rx.link(
+                    "Clients",
+                    href=CLINICIAN_HOME,
+                    weight="medium",
+                    margin_left=rx.breakpoints(initial="0", sm="16px"),
+                ),
+                # Admins edit the protocol and consent document there; clinicians read them.
+                rx.link("Protocol", href=PROTOCOL, weight="medium", id="nav-protocol"),
                 rx.spacer(),
                 _menu(),
                 align="center",

@@ -37,6 +37,12 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
+# The CI machine has two cores shared by the server, the browser and pytest: wait longer than
+# Playwright's 5 s default before calling an assertion failed.
+from playwright.sync_api import expect  # noqa: E402
+
+expect.set_options(timeout=15_000)
+_SERVER: dict[str, str] = {}  # filled by app_url: where the running server keeps its data
 
 
 def _free_port() -> int:
@@ -85,6 +91,7 @@ def app_url(tmp_path_factory) -> str:
         env.pop(key, None)
     if os.environ.get("KJ_BROWSER_DATABASE_URL"):
         env["KJ_DATABASE_URL"] = os.environ["KJ_BROWSER_DATABASE_URL"]
+    _SERVER["db_url"] = env.get("KJ_DATABASE_URL") or f"sqlite:///{data / 'kapjourney.db'}"
     python = sys.executable
     subprocess.run(
         [python, "-m", "kapjourney.cli", "setup"],
@@ -124,6 +131,12 @@ def app_url(tmp_path_factory) -> str:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def app_db_url(app_url) -> str:
+    """The running server's database, to arrange what no page does yet (e.g. scheduling)."""
+    return _SERVER["db_url"]
 
 
 @pytest.fixture(scope="session")
@@ -170,8 +183,12 @@ def shot(page, name: str) -> Path:
     return path
 
 
-def sign_in(page, email: str, password: str) -> None:
+def sign_in(page, email: str, password: str, *, expect_success: bool = True) -> None:
     page.goto("/signin")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    # Sign-in hashes a password (argon2) and then loads the first page; on a busy CI machine
+    # that can take longer than an assertion's default wait.
+    if expect_success:
+        page.wait_for_url(lambda url: "/signin" not in url, timeout=30_000)

@@ -32,7 +32,7 @@ def test_client_signs_in_and_sees_today_at_phone_size(phone):
 
 
 def test_wrong_password_shows_message_and_keeps_the_email(phone):
-    sign_in(phone, ALEX, "not the password")
+    sign_in(phone, ALEX, "not the password", expect_success=False)
     expect(phone.locator("#form-error")).to_contain_text("Email or password is incorrect.")
     expect(phone.get_by_label("Email")).to_have_value(ALEX)
     expect(phone).to_have_url(re.compile(r"/signin/?$"))

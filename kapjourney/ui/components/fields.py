@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
+# A native <select> dressed like the Radix inputs (16px text: no zoom on iPhone focus).
+SELECT_STYLE = {
+    "width": "100%",
+    "min_height": "40px",
+    "padding": "0 8px",
+    "border_radius": "8px",
+    "border": "1px solid var(--gray-7)",
+    "background": "var(--color-surface)",
+    "font_size": "16px",
+}
+
 
 def field(
     label: str, *, name: str, form: str, error: rx.Var | str = "", hint: str = "", **input_props
@@ -25,17 +36,22 @@ def field(
         rx.cond(error == "", rx.text(hint, size="2", color_scheme="gray"))
         if hint
         else rx.fragment(),
-        rx.text(
-            error,
-            id=error_id,
-            size="2",
-            color_scheme="red",
-            role="alert",
-            display=rx.cond(error != "", "block", "none"),
-        ),
+        field_error(error, error_id),
         spacing="1",
         width="100%",
         align="start",
+    )
+
+
+def field_error(error: rx.Var | str, error_id: str | rx.Var) -> rx.Component:
+    """The message under a field: announced when it appears, hidden (not removed) when empty."""
+    return rx.text(
+        error,
+        id=error_id,
+        size="2",
+        color_scheme="red",
+        role="alert",
+        display=rx.cond(error != "", "block", "none"),
     )
 
 

@@ -5,16 +5,18 @@ import reflex as rx
 from kapjourney.domain.enums import Role
 from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.schemas import ClientRow, InviteCreate
-from kapjourney.routes import CLINICIAN_HOME
+from kapjourney.routes import CLIENT_DETAIL, CLINICIAN_HOME
 from kapjourney.services import accounts
 from kapjourney.services.clients import list_clients
 from kapjourney.settings import get_settings
-from kapjourney.ui.components.fields import field, form_error
+from kapjourney.ui.components.fields import SELECT_STYLE, field, form_error
+from kapjourney.ui.components.readiness import readiness_badge
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.layout import clinician_page
 from kapjourney.ui.session_state import SessionState, remember
 
 STAFF = (Role.CLINICIAN, Role.ADMIN)
+CLIENT_URL_PREFIX = CLIENT_DETAIL.removesuffix("[client_id]")  # + the id: routes.client_url
 TIMEZONES = [
     "America/Los_Angeles",
     "America/Denver",
@@ -51,6 +53,10 @@ class ClientsState(rx.State):
     @authorized(*STAFF)
     async def load(self):
         await remember(self)
+        # State outlives navigation: coming back to the list must not reopen a finished invite.
+        self.dialog_open = False
+        self.invite_link = self.invite_for = ""
+        self._clear_form()
         await self._refresh()
 
     @rx.event
@@ -162,15 +168,7 @@ def _invite_form() -> rx.Component:
                     id="invite-client-timezone",
                     name="timezone",
                     default_value="America/Los_Angeles",
-                    style={
-                        "width": "100%",
-                        "min_height": "40px",
-                        "padding": "0 8px",
-                        "border_radius": "8px",
-                        "border": "1px solid var(--gray-7)",
-                        "background": "var(--color-surface)",
-                        "font_size": "16px",
-                    },
+                    style=SELECT_STYLE,
                 ),
                 rx.text(
                     ClientsState.timezone_error,
@@ -229,7 +227,11 @@ def _row(row: ClientRow) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.vstack(
-                rx.text(row.display_name, weight="medium"),
+                rx.link(
+                    row.display_name,
+                    href=CLIENT_URL_PREFIX + row.client_id.to_string(),
+                    weight="medium",
+                ),
                 rx.text(row.email, size="1", color_scheme="gray"),
                 spacing="0",
             )
@@ -237,6 +239,13 @@ def _row(row: ClientRow) -> rx.Component:
         rx.table.cell(row.stage),
         rx.table.cell(row.sessions_done.to_string() + " of " + row.sessions_planned.to_string()),
         rx.table.cell(rx.cond(row.next_session != "", row.next_session, "—")),
+        rx.table.cell(
+            rx.cond(
+                row.readiness != "",
+                readiness_badge(row.readiness, row.readiness_label),
+                rx.text("—", color_scheme="gray"),
+            )
+        ),
         rx.table.cell(
             rx.hstack(
                 rx.badge(
@@ -292,6 +301,7 @@ def clients_page() -> rx.Component:
                                         "Stage",
                                         "Sessions",
                                         "Next session",
+                                        "Readiness",
                                         "Account",
                                     )
                                 ]

@@ -3,8 +3,10 @@
 import reflex as rx
 
 from kapjourney.domain.enums import Role
-from kapjourney.routes import TODAY
+from kapjourney.domain.schemas import ReasonView, TodayView
+from kapjourney.routes import CONSENT, PLAN, SCREENING, TODAY, prepare_url
 from kapjourney.services.today import get_today
+from kapjourney.ui.components.readiness import readiness_badge, readiness_reasons
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.layout import client_page
 from kapjourney.ui.session_state import remember
@@ -35,7 +37,31 @@ class TodayState(rx.State):
         self.next_title = f"Session {nxt.number} of {nxt.planned}" if nxt else ""
         self.next_when = nxt.when if nxt else ""
         self.next_how = f"{nxt.route} · {nxt.setting}" if nxt else ""
+        (await self.get_state(TodayJourneyState))._take(view)
         self.loaded = True
+
+
+class TodayJourneyState(rx.State):
+    """What the client still has to do before the next session."""
+
+    consent_todo: str = ""  # "" when consent is current, else what to say
+    screening_todo: bool = False
+    has_readiness: bool = False
+    level: str = ""
+    label: str = ""
+    reasons: list[ReasonView] = []
+    steps: str = ""
+    prepare_href: str = ""
+
+    def _take(self, view: TodayView) -> None:
+        self.consent_todo = view.consent_todo
+        self.screening_todo = view.screening_todo
+        nxt = view.next_session
+        self.has_readiness = nxt is not None
+        self.level, self.label = (nxt.readiness.level, nxt.readiness.label) if nxt else ("", "")
+        self.reasons = list(nxt.readiness.reasons[:3]) if nxt else []
+        self.steps = f"{nxt.steps_done} of {nxt.steps_total} steps done" if nxt else ""
+        self.prepare_href = prepare_url(nxt.dosing_session_id) if nxt else ""
 
 
 def _card(icon: str, title: str, *body: rx.Component, card_id: str) -> rx.Component:
@@ -49,7 +75,9 @@ def _card(icon: str, title: str, *body: rx.Component, card_id: str) -> rx.Compon
                 height="40px",
                 flex_shrink="0",
             ),
-            rx.vstack(rx.heading(title, size="4", as_="h2"), *body, spacing="1", flex="1"),
+            rx.vstack(
+                rx.heading(title, size="4", as_="h2"), *body, spacing="1", flex="1", min_width="0"
+            ),
             spacing="3",
             align="start",
             width="100%",
@@ -80,7 +108,30 @@ def _next_session() -> rx.Component:
                 rx.text(TodayState.next_title, weight="medium", size="3"),
                 rx.text(TodayState.next_when, size="3"),
                 rx.text(TodayState.next_how, size="2", color_scheme="gray"),
+                rx.cond(
+                    TodayJourneyState.has_readiness,
+                    rx.vstack(
+                        readiness_badge(TodayJourneyState.level, TodayJourneyState.label),
+                        readiness_reasons(TodayJourneyState.reasons),
+                        rx.text(TodayJourneyState.steps, size="2", color_scheme="gray"),
+                        rx.link(
+                            rx.button(
+                                rx.icon("list-checks", size=18, aria_hidden="true"),
+                                "Prepare",
+                                size="3",
+                                width="100%",
+                            ),
+                            href=TodayJourneyState.prepare_href,
+                            width="100%",
+                            id="prepare-link",
+                        ),
+                        spacing="2",
+                        width="100%",
+                        margin_top="8px",
+                    ),
+                ),
                 spacing="0",
+                width="100%",
             ),
             rx.text(
                 "No session is scheduled yet. Your clinic will add it here.",
@@ -89,6 +140,54 @@ def _next_session() -> rx.Component:
             ),
         ),
         card_id="next-session",
+    )
+
+
+def _action(text: str, href: str, link_id: str) -> rx.Component:
+    return rx.link(
+        rx.button(
+            text, rx.icon("arrow-right", size=18, aria_hidden="true"), size="3", width="100%"
+        ),
+        href=href,
+        width="100%",
+        id=link_id,
+    )
+
+
+def _todo_cards() -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            TodayJourneyState.consent_todo != "",
+            _card(
+                "signature",
+                "Informed consent",
+                rx.text(
+                    rx.match(
+                        TodayJourneyState.consent_todo,
+                        (
+                            "Updated: please sign again",
+                            "Your clinic updated its consent document. Please read it and sign "
+                            "again.",
+                        ),
+                        ("Withdrawn", "You withdrew your consent. You can sign again any time."),
+                        "Read about your treatment and sign your consent.",
+                    ),
+                    size="2",
+                ),
+                _action("Read and sign", CONSENT, "consent-link"),
+                card_id="consent-card",
+            ),
+        ),
+        rx.cond(
+            TodayJourneyState.screening_todo,
+            _card(
+                "clipboard-list",
+                "Health screening",
+                rx.text("A few short questionnaires for your care team.", size="2"),
+                _action("Continue screening", SCREENING, "screening-link"),
+                card_id="screening-card",
+            ),
+        ),
     )
 
 
@@ -104,18 +203,24 @@ def today_page() -> rx.Component:
                 spacing="1",
                 align="start",
             ),
+            _todo_cards(),
+            _next_session(),
+            rx.link(
+                rx.hstack(
+                    rx.icon("map", size=18, aria_hidden="true"),
+                    "See your whole plan",
+                    spacing="2",
+                    align="center",
+                ),
+                href=PLAN,
+                weight="medium",
+                id="plan-link",
+            ),
             _card(
                 "smile",
                 "Daily check-in",
                 _soon("Mood, anxiety and sleep in three taps, once a day."),
                 card_id="checkin-card",
-            ),
-            _next_session(),
-            _card(
-                "list-checks",
-                "Preparation checklist",
-                _soon("Fasting, a ride home and the other steps before each session."),
-                card_id="checklist-card",
             ),
             _card(
                 "notebook-pen",

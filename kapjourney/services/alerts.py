@@ -1,0 +1,122 @@
+"""Alerts for the care team: raised in the same transaction as the report that causes them."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, func, select
+
+from kapjourney.clock import now
+from kapjourney.domain.enums import AlertSeverity, AlertStatus
+from kapjourney.domain.errors import ValidationFailed
+from kapjourney.domain.instruments import ALERT_REASONS
+from kapjourney.domain.models import Alert, User
+from kapjourney.domain.schemas import Actor, AlertRow
+from kapjourney.services import audit
+from kapjourney.services.clients import deny, fetch, load_client
+from kapjourney.services.formatting import when
+from kapjourney.services.validation import clean_text
+
+BLOCKING = (AlertSeverity.EMERGENCY, AlertSeverity.URGENT)
+SEVERITY_ORDER = {AlertSeverity.EMERGENCY: 0, AlertSeverity.URGENT: 1, AlertSeverity.ROUTINE: 2}
+
+
+def raise_alert(
+    session: Session,
+    *,
+    client: User,
+    severity: AlertSeverity,
+    reason_code: str,
+    source_kind: str,
+    source_id: int,
+) -> Alert:
+    """Insert an open alert. The caller's transaction commits it with the report, or neither."""
+    alert = Alert(
+        clinic_id=client.clinic_id,
+        client_id=client.id or 0,
+        severity=severity,
+        reason_code=reason_code,
+        source_kind=source_kind,
+        source_id=source_id,
+    )
+    session.add(alert)
+    session.flush()
+    # The audit detail names the alert, never the reason: reasons are health data.
+    audit.record(
+        session,
+        action="alert_raised",
+        actor_id=client.id,
+        subject_client_id=client.id,
+        detail=f"alert={alert.id}",
+    )
+    return alert
+
+
+def open_blocking_count(session: Session, client_id: int) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(Alert)
+        .where(
+            Alert.client_id == client_id,
+            Alert.status != AlertStatus.RESOLVED,
+            Alert.severity.in_(BLOCKING),
+        )
+    ).one()
+
+
+def _row(alert: Alert, tz: str) -> AlertRow:
+    return AlertRow(
+        alert_id=alert.id or 0,
+        severity=alert.severity,
+        status=alert.status,
+        reason=ALERT_REASONS.get(alert.reason_code, "Worrying answer"),
+        created=when(alert.created_at, tz),
+    )
+
+
+def list_client_alerts(*, session: Session, actor: Actor, client_id: object) -> list[AlertRow]:
+    """A client's alerts for their care team, open ones first."""
+    if actor.is_client:
+        raise deny(actor, "alerts_viewed")
+    client = load_client(session, actor=actor, client_id=client_id, purpose="alerts_viewed")
+    alerts = session.exec(
+        select(Alert).where(Alert.client_id == client.id).order_by(Alert.created_at.desc())
+    ).all()
+    alerts = sorted(
+        alerts,
+        key=lambda a: (a.status == AlertStatus.RESOLVED, SEVERITY_ORDER.get(a.severity, 3)),
+    )
+    return [_row(a, actor.timezone) for a in alerts]
+
+
+def _load_alert(session: Session, actor: Actor, alert_id: object, purpose: str) -> Alert:
+    alert = fetch(session, Alert, alert_id)
+    if alert is None or actor.is_client:
+        raise deny(actor, purpose)
+    load_client(session, actor=actor, client_id=alert.client_id, purpose=purpose)
+    return alert
+
+
+def acknowledge_alert(*, session: Session, actor: Actor, alert_id: object) -> AlertRow:
+    alert = _load_alert(session, actor, alert_id, "alert_acknowledged")
+    if alert.status == AlertStatus.OPEN:
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_at = now()
+        alert.acknowledged_by_id = actor.user_id
+        session.add(alert)
+    return _row(alert, actor.timezone)
+
+
+def resolve_alert(*, session: Session, actor: Actor, alert_id: object, note: object) -> AlertRow:
+    alert = _load_alert(session, actor, alert_id, "alert_resolved")
+    text = clean_text(note, max_length=2000)
+    if len(text) < 3:
+        raise ValidationFailed({"note": "Write a short note of what was done."})
+    if alert.status != AlertStatus.RESOLVED:
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at = now()
+            alert.acknowledged_by_id = actor.user_id
+        alert.status = AlertStatus.RESOLVED
+        alert.resolved_at = now()
+        alert.resolved_by_id = actor.user_id
+        alert.resolution_note = text
+        session.add(alert)
+    return _row(alert, actor.timezone)

@@ -1,0 +1,195 @@
+"""The client's alerts: open ones first; acknowledge, or resolve with a note of what was done."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from kapjourney.domain.errors import NotFound, ValidationFailed
+from kapjourney.domain.schemas import AlertRow
+from kapjourney.services.alerts import acknowledge_alert, list_client_alerts, resolve_alert
+from kapjourney.services.validation import record_id
+from kapjourney.ui.components.fields import field_error
+from kapjourney.ui.guard import authorized, call_service
+from kapjourney.ui.pages.client_detail.common import (
+    NOT_FOUND,
+    STAFF,
+    clip,
+    dialog_buttons,
+    form_dict,
+    panel,
+)
+from kapjourney.ui.pages.client_detail.plan_panel import PlanState
+
+SEVERITY_COLORS = (("emergency", "red"), ("urgent", "red"), ("routine", "gray"))
+STATUS_COLORS = (("open", "amber"), ("acknowledged", "blue"), ("resolved", "green"))
+
+
+class AlertsState(rx.State):
+    rows: list[AlertRow] = []
+    open_count: int = 0
+    resolving: bool = False
+    resolve_reason: str = ""
+    note_error: str = ""
+    _client_id: int = 0
+    _alert_id: int = 0
+
+    async def _refresh(self, client_id: int) -> None:
+        self.rows = await call_service(list_client_alerts, client_id=client_id)
+        self._client_id = client_id
+        self.open_count = sum(1 for r in self.rows if r.status != "resolved")
+
+    async def _after_change(self) -> None:
+        await self._refresh(self._client_id)
+        plan = await self.get_state(PlanState)
+        await plan._refresh(plan._client_id)
+
+    @rx.event
+    @authorized(*STAFF)
+    async def acknowledge(self, alert_id: int):
+        try:
+            await call_service(acknowledge_alert, alert_id=record_id(alert_id))
+            await self._after_change()
+        except NotFound:
+            return rx.toast.error(NOT_FOUND)
+        return rx.toast.success("Alert acknowledged.")
+
+    @rx.event
+    @authorized(*STAFF)
+    async def open_resolve(self, alert_id: int):
+        row = next((r for r in self.rows if r.alert_id == record_id(alert_id)), None)
+        if row is None or row.status == "resolved":
+            return
+        self._alert_id = row.alert_id
+        self.resolve_reason = row.reason
+        self.note_error = ""
+        self.resolving = True
+
+    @rx.event
+    @authorized(*STAFF)
+    async def close_resolve(self, open: bool = False):
+        if open is not True:
+            self.resolving = False
+
+    @rx.event
+    @authorized(*STAFF)
+    async def resolve(self, form_data: dict):
+        self.note_error = ""
+        note = clip(form_dict(form_data).get("note", ""), 2_000)
+        try:
+            await call_service(resolve_alert, alert_id=self._alert_id, note=note)
+            await self._after_change()
+        except NotFound:
+            self.resolving = False
+            return rx.toast.error(NOT_FOUND)
+        except ValidationFailed as problem:
+            self.note_error = str(problem.fields.get("note", "Check the note."))[:300]
+            return None
+        self.resolving = False
+        return rx.toast.success("Alert resolved.")
+
+
+def _alert(row: AlertRow) -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.vstack(
+                rx.hstack(
+                    rx.badge(
+                        row.severity,
+                        color_scheme=rx.match(row.severity, *SEVERITY_COLORS, "gray"),
+                        high_contrast=True,
+                    ),
+                    rx.badge(
+                        row.status,
+                        color_scheme=rx.match(row.status, *STATUS_COLORS, "gray"),
+                        variant="outline",
+                        high_contrast=True,
+                    ),
+                    rx.text(row.created, size="1", color_scheme="gray"),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.text(row.reason, size="2"),
+                spacing="1",
+                flex="1",
+                min_width="200px",
+            ),
+            rx.cond(
+                row.status != "resolved",
+                rx.hstack(
+                    rx.cond(
+                        row.status == "open",
+                        rx.button(
+                            "Acknowledge",
+                            size="1",
+                            variant="soft",
+                            on_click=AlertsState.acknowledge(row.alert_id),
+                        ),
+                    ),
+                    rx.button("Resolve", size="1", on_click=AlertsState.open_resolve(row.alert_id)),
+                    spacing="2",
+                ),
+            ),
+            spacing="3",
+            align="start",
+            wrap="wrap",
+            width="100%",
+        ),
+        padding="10px",
+        border_radius="8px",
+        border=f"1px solid {rx.color('gray', 5)}",
+        background_color=rx.cond(row.status == "resolved", "transparent", rx.color("red", 2)),
+        width="100%",
+        data_status=row.status,
+        class_name="kj-alert",
+    )
+
+
+def _resolve_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Resolve alert"),
+            rx.dialog.description(AlertsState.resolve_reason, size="2", margin_bottom="12px"),
+            rx.form(
+                rx.vstack(
+                    rx.el.label("What was done", html_for="resolve-note", font_weight="500"),
+                    rx.text_area(
+                        id="resolve-note",
+                        name="note",
+                        rows="4",
+                        max_length=2000,
+                        width="100%",
+                        aria_describedby="resolve-note-error",
+                        aria_invalid=rx.cond(AlertsState.note_error != "", "true", "false"),
+                    ),
+                    field_error(AlertsState.note_error, "resolve-note-error"),
+                    dialog_buttons("Resolve alert", confirm_id="resolve-confirm"),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=AlertsState.resolve,
+                no_validate=True,
+            ),
+            max_width="480px",
+        ),
+        open=AlertsState.resolving,
+        on_open_change=AlertsState.close_resolve,
+    )
+
+
+def alerts_panel() -> rx.Component:
+    return panel(
+        "Alerts",
+        rx.cond(
+            AlertsState.rows.length() > 0,
+            rx.vstack(
+                rx.text(AlertsState.open_count.to_string(), " open", size="2", id="alerts-open"),
+                rx.foreach(AlertsState.rows, _alert),
+                spacing="2",
+                width="100%",
+            ),
+            rx.text("No alerts.", size="2", color_scheme="gray"),
+        ),
+        _resolve_dialog(),
+        panel_id="alerts-panel",
+    )
