@@ -31,8 +31,9 @@ from kapjourney.domain.models import (
     QuestionnaireResponse,
     User,
 )
-from kapjourney.services import audit
-from kapjourney.services.alerts import raise_alert
+from kapjourney.domain.safety import Facts
+from kapjourney.seed_history import seed_history
+from kapjourney.services import audit, safety
 from kapjourney.services.checklists import items_for, sync_checklist
 from kapjourney.services.consent import current_document
 from kapjourney.services.protocol import ensure_clinic_defaults
@@ -242,6 +243,7 @@ def seed_demo(session: Session) -> list[DemoLogin]:
     session.flush()
     ensure_clinic_defaults(session, clinic_id=clinic.id or 0)
     _journeys(session, clinic, today)
+    seed_history(session, today=today, tz=CLINIC_TZ)
     audit.record(session, action="demo_seeded", actor_id=admin.id)
     return DEMO_LOGINS
 
@@ -335,15 +337,13 @@ def _baseline(session: Session, client: User, at: datetime, *, alert: bool) -> N
         )
         session.add(response)
         session.flush()
-        for rule in result.alerts:
-            raise_alert(
-                session,
-                client=client,
-                severity=rule.severity,
-                reason_code=rule.reason,
-                source_kind="questionnaire",
-                source_id=response.id or 0,
-            )
+        safety.apply(
+            session,
+            client=client,
+            facts=Facts(key, given),
+            source_kind="questionnaire",
+            source_id=response.id or 0,
+        )
 
 
 def _clinician_of(session: Session, client: User) -> int:

@@ -1,4 +1,6 @@
-"""The questionnaire engine and its instruments: published scoring, bands, alerts and validation.
+"""The questionnaire engine and its instruments: published scoring, bands, skip logic and
+validation. Which answers alert the care team is the clinic's safety rules (``domain.safety``);
+the item-9 tests below check the engine and those rules together.
 
 Pure: no database. Band edges follow Kroenke 2001 (PHQ-9) and Spitzer 2006 (GAD-7); the PCL-5
 cut-off follows the National Center for PTSD (31-33, 33 used here).
@@ -12,7 +14,7 @@ import pytest
 
 from kapjourney.domain.enums import AlertSeverity
 from kapjourney.domain.instruments import (
-    ALERT_REASONS,
+    CSSRS,
     FLAG_LABELS,
     GAD7,
     INSTRUMENTS,
@@ -23,9 +25,17 @@ from kapjourney.domain.instruments import (
     Instrument,
     answer_problem,
     score,
+    visible_answers,
 )
+from kapjourney.domain.safety import ALERT_REASONS, Facts, evaluate
 
 PHQ9_SCORED = [f"q{n}" for n in range(1, 10)]
+
+
+def _codes(instrument: Instrument, answers: dict) -> list[str]:
+    """The safety rules the answers meet (the clinic defaults)."""
+    facts = Facts(instrument.key, visible_answers(instrument, answers))
+    return [rule.code for rule in evaluate(facts).rules]
 
 
 def _answers(instrument: Instrument, total: int, *, last_first: bool = False) -> dict[str, int]:
@@ -77,7 +87,8 @@ def test_it_scores_a_worked_phq9_example_as_moderate():
     # 2+2+2+2+1+1+2+2+0 = 14: the top of the Moderate band (10-14).
     values = [2, 2, 2, 2, 1, 1, 2, 2, 0]
     result = score(PHQ9, dict(zip(PHQ9_SCORED, values, strict=True)))
-    assert (result.total, result.band, result.alerts) == (14, "Moderate", ())
+    assert (result.total, result.band) == (14, "Moderate")
+    assert _codes(PHQ9, dict(zip(PHQ9_SCORED, values, strict=True))) == []
 
 
 def test_it_does_not_score_phq9_item10():
@@ -101,8 +112,9 @@ def test_it_raises_the_item9_alert_whatever_the_total(q9):
     result = score(PHQ9, answers)
     assert result.total == q9
     assert result.band == "Minimal"
-    assert [a.reason for a in result.alerts] == ["phq9_item9"]
-    assert result.alerts[0].severity is AlertSeverity.URGENT
+    triage = evaluate(Facts("phq9", visible_answers(PHQ9, answers)))
+    assert [r.code for r in triage.rules] == ["phq9_item9"]
+    assert triage.tier is AlertSeverity.URGENT
 
 
 def test_it_raises_no_alert_when_item9_is_zero_even_at_a_high_total():
@@ -110,7 +122,7 @@ def test_it_raises_no_alert_when_item9_is_zero_even_at_a_high_total():
     result = score(PHQ9, answers)
     assert result.total == 24
     assert result.band == "Severe"
-    assert result.alerts == ()
+    assert _codes(PHQ9, answers) == []
 
 
 def test_it_raises_no_alert_from_an_invalid_item9_answer():
@@ -118,7 +130,7 @@ def test_it_raises_no_alert_from_an_invalid_item9_answer():
     for bad in (True, "3", 3.0):
         result = score(PHQ9, answers | {"q9": bad})
         assert result.invalid == ("q9",)
-        assert result.alerts == ()
+        assert _codes(PHQ9, answers | {"q9": bad}) == []
         assert result.total is None
 
 
@@ -143,7 +155,6 @@ def test_it_bands_gad7_totals_at_every_published_edge(total, band):
     assert result.total == total
     assert result.band == band
     assert result.flags == ()
-    assert result.alerts == ()
 
 
 # --- PCL-5 ----------------------------------------------------------------------------------
@@ -205,20 +216,19 @@ def test_it_names_a_source_and_keeps_item_keys_unique(instrument):
 
 
 def test_it_registers_every_instrument_under_its_own_key():
-    assert set(INSTRUMENTS) == {"intake", "phq9", "gad7", "pcl5"}
+    assert set(INSTRUMENTS) == {"intake", "phq9", "gad7", "pcl5", "cssrs"}
     assert all(key == instrument.key for key, instrument in INSTRUMENTS.items())
 
 
 def test_it_has_wording_for_every_flag_and_alert_it_can_raise():
     for instrument in INSTRUMENTS.values():
         for item in instrument.items:
-            if item.kind == "yesno":
+            if item.kind == "yesno" and (item.flag or instrument.key == "intake"):
                 assert item.flag in FLAG_LABELS
         if instrument.cutoff is not None:
             assert f"{instrument.key}_cutoff" in FLAG_LABELS
-        for rule in instrument.alert_rules:
-            assert rule.reason in ALERT_REASONS
-            assert instrument.item(rule.item) is not None
+    for code in ("phq9_item9", "cssrs_intent_plan_behaviour", "cssrs_ideation"):
+        assert code in ALERT_REASONS
 
 
 # --- Published wording ----------------------------------------------------------------------
@@ -279,7 +289,6 @@ def test_it_reports_invalid_choice_values_without_crashing(bad):
     assert result.invalid == ("q1",)
     assert result.missing == ()
     assert result.total is None
-    assert result.alerts == ()
     assert answer_problem(PHQ9.item("q1"), bad)
 
 
@@ -378,3 +387,36 @@ def test_it_accepts_hostile_text_and_leaves_it_intact():
     assert result.complete
     assert answers == before
     assert answers["medicines"] == hostile
+
+
+# --- C-SSRS screener: skip logic, and its tiers from the safety rules ---------------------------
+
+
+def test_cssrs_asks_the_thought_questions_only_after_a_yes_to_suicidal_thoughts():
+    no_thoughts = {"q1": 1, "q2": 0, "q6": 0}
+    result = score(CSSRS, no_thoughts)
+    assert result.complete and result.total is None
+    assert score(CSSRS, {"q1": 1, "q2": 1, "q6": 0}).missing == ("q3", "q4", "q5")
+    assert score(CSSRS, {"q1": 0, "q2": 0, "q6": 1}).missing == ("q6_recent",)
+
+
+def test_cssrs_answers_left_behind_by_a_changed_answer_no_longer_count():
+    answers = {"q1": 1, "q2": 0, "q3": 1, "q4": 1, "q5": 1, "q6": 0}
+    assert visible_answers(CSSRS, answers) == {"q1": 1, "q2": 0, "q6": 0}
+    assert _codes(CSSRS, answers) == ["cssrs_ideation"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "tier"),
+    [
+        ({"q1": 0, "q2": 0, "q6": 0}, None),
+        ({"q1": 1, "q2": 0, "q6": 0}, AlertSeverity.URGENT),
+        ({"q1": 1, "q2": 1, "q3": 1, "q4": 0, "q5": 0, "q6": 0}, AlertSeverity.URGENT),
+        ({"q1": 1, "q2": 1, "q3": 1, "q4": 1, "q5": 0, "q6": 0}, AlertSeverity.EMERGENCY),
+        ({"q1": 0, "q2": 1, "q3": 0, "q4": 0, "q5": 1, "q6": 0}, AlertSeverity.EMERGENCY),
+        ({"q1": 0, "q2": 0, "q6": 1, "q6_recent": 1}, AlertSeverity.EMERGENCY),
+        ({"q1": 0, "q2": 0, "q6": 1, "q6_recent": 0}, None),
+    ],
+)
+def test_cssrs_tiers_follow_the_columbia_triage(answers, tier):
+    assert evaluate(Facts("cssrs", visible_answers(CSSRS, answers))).tier == tier

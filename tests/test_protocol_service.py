@@ -43,6 +43,11 @@ def test_a_clinic_starts_with_the_published_defaults_and_their_sources(engine, p
             "bp_diastolic_max": 100,
             "pulse_max": 120,
             "lapse_days": 90,
+            "checkin_grace_hours": 12,
+            "phq9_interval_days": 7,
+            "pre_session_phq9_hours": 72,
+            "gad7_interval_days": 7,
+            "pcl5_interval_days": 14,
         }
     )
     assert all(s.source and s.low <= s.value <= s.high for s in view.settings)

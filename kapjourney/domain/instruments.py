@@ -1,17 +1,17 @@
-"""Questionnaires as data: items, choices, scoring, bands and alert rules.
+"""Questionnaires as data: items, choices, skip logic, scoring and bands.
 
 The engine (``score``) knows nothing about any one instrument; PHQ-9, GAD-7, PCL-5 and the intake
 screening below are plain data, and the next instruments (C-SSRS, side-effect forms) are too.
 Wording and scoring follow the published instruments; each names its source, shown in the app.
+Which answers alert the care team, and how gravely, is not part of an instrument: those are the
+clinic's safety rules (``domain.safety``), applied by the services to the visible answers.
 The app supports clinical work: bands and flags are for clinician review, never a diagnosis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-from kapjourney.domain.enums import AlertSeverity
+from dataclasses import dataclass
 
 TEXT_ANSWER_MAX = 2000
 
@@ -32,6 +32,11 @@ class Item:
     required: bool = True
     flag: str = ""  # yes/no items: the flag raised by "yes"
     hint: str = ""
+    # Asked only when another item has this answer (C-SSRS skip logic): (item key, value).
+    show_if: tuple[str, int] | None = None
+
+    def shown(self, answers: Mapping[str, object]) -> bool:
+        return self.show_if is None or answers.get(self.show_if[0]) == self.show_if[1]
 
 
 @dataclass(frozen=True)
@@ -39,16 +44,6 @@ class Band:
     low: int
     high: int
     label: str
-
-
-@dataclass(frozen=True)
-class AlertRule:
-    """Raise an alert when ``item`` is answered ``min_value`` or higher."""
-
-    item: str
-    min_value: int
-    severity: AlertSeverity
-    reason: str  # a code; its wording lives in ALERT_REASONS
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,6 @@ class Instrument:
     items: tuple[Item, ...]
     source: str
     bands: tuple[Band, ...] = ()
-    alert_rules: tuple[AlertRule, ...] = ()
     cutoff: int | None = None  # a published screening cut-off, when the instrument has one
     cutoff_label: str = ""
     minutes: int = 2
@@ -80,14 +74,13 @@ class Instrument:
 
 @dataclass(frozen=True)
 class Scored:
-    """The outcome of ``score``: missing items, or a total, its band, flags and alerts."""
+    """The outcome of ``score``: missing items, or a total, its band and flags."""
 
     missing: tuple[str, ...] = ()
     invalid: tuple[str, ...] = ()
     total: int | None = None
     band: str = ""
     flags: tuple[str, ...] = ()
-    alerts: tuple[AlertRule, ...] = field(default_factory=tuple)
 
     @property
     def complete(self) -> bool:
@@ -114,7 +107,10 @@ def answer_problem(item: Item, value: object) -> str:
 
 def score(instrument: Instrument, answers: Mapping[str, object]) -> Scored:
     missing, invalid = [], []
+    answers = visible_answers(instrument, answers)
     for item in instrument.items:
+        if not item.shown(answers):
+            continue
         value = answers.get(item.key)
         if value is None or value == "":
             if item.required:
@@ -126,24 +122,24 @@ def score(instrument: Instrument, answers: Mapping[str, object]) -> Scored:
     total = None
     band = ""
     if instrument.scored:
-        total = sum(int(answers[i.key]) for i in instrument.items if _counts(i))  # type: ignore[call-overload]
+        total = sum(int(answers.get(i.key) or 0) for i in instrument.items if _counts(i))  # type: ignore[call-overload]
         band = next((b.label for b in instrument.bands if b.low <= total <= b.high), "")
     flags = tuple(
         i.flag for i in instrument.items if i.kind == "yesno" and i.flag and answers.get(i.key) == 1
     )
     if instrument.cutoff is not None and total is not None and total >= instrument.cutoff:
         flags += (f"{instrument.key}_cutoff",)
-    return Scored(total=total, band=band, flags=flags, alerts=triggered(instrument, answers))
+    return Scored(total=total, band=band, flags=flags)
 
 
-def triggered(instrument: Instrument, answers: Mapping[str, object]) -> tuple[AlertRule, ...]:
-    """Alert rules met by the answers so far: checked on every saved answer, not only on submit,
-    so a worrying answer in a form that is never finished still reaches the care team."""
-    return tuple(
-        rule
-        for rule in instrument.alert_rules
-        if type(answers.get(rule.item)) is int and answers[rule.item] >= rule.min_value  # type: ignore[operator]
-    )
+def visible_answers(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, object]:
+    """The answers to items that are asked, given the other answers (skip logic applied in
+    order, so an answer left behind by a changed earlier answer no longer counts)."""
+    kept: dict[str, object] = {}
+    for item in instrument.items:
+        if item.key in answers and item.shown(kept):
+            kept[item.key] = answers[item.key]
+    return kept
 
 
 FREQUENCY_2W = (
@@ -210,8 +206,8 @@ PHQ9 = Instrument(
         Band(15, 19, "Moderately severe"),
         Band(20, 27, "Severe"),
     ),
-    # Item 9 above zero is clinically significant whatever the total (clinical reference 3.1).
-    alert_rules=(AlertRule("q9", 1, AlertSeverity.URGENT, "phq9_item9"),),
+    # Item 9 above zero is clinically significant whatever the total (clinical reference 3.1):
+    # the safety rule "phq9_item9" alerts the care team, and the C-SSRS screener follows.
     source=(
         "PHQ-9: Kroenke K, Spitzer RL, Williams JBW. J Gen Intern Med 2001;16:606-613. "
         "Developed by Drs. Spitzer, Williams, Kroenke and colleagues with a grant from Pfizer Inc."
@@ -377,7 +373,74 @@ INTAKE = Instrument(
     minutes=2,
 )
 
-INSTRUMENTS: dict[str, Instrument] = {i.key: i for i in (INTAKE, PHQ9, GAD7, PCL5)}
+_CSSRS_MONTH = "In the past month"
+
+CSSRS = Instrument(
+    key="cssrs",
+    version="1",
+    title="Columbia Suicide Severity Rating Scale, screener (C-SSRS)",
+    short_title="C-SSRS · safety check",
+    preamble=(
+        "You told us about thoughts of death or of hurting yourself. These questions help your "
+        "care team understand how to support you. Answer for the past month unless asked "
+        "otherwise. If you are in danger right now, call your emergency number."
+    ),
+    items=(
+        Item(
+            "q1",
+            f"{_CSSRS_MONTH}, have you wished you were dead or wished you could go to sleep and "
+            "not wake up?",
+            kind="yesno",
+        ),
+        Item(
+            "q2",
+            f"{_CSSRS_MONTH}, have you actually had any thoughts of killing yourself?",
+            kind="yesno",
+        ),
+        Item(
+            "q3",
+            "Have you been thinking about how you might do this?",
+            kind="yesno",
+            show_if=("q2", 1),
+        ),
+        Item(
+            "q4",
+            "Have you had these thoughts and had some intention of acting on them?",
+            kind="yesno",
+            show_if=("q2", 1),
+        ),
+        Item(
+            "q5",
+            "Have you started to work out or worked out the details of how to kill yourself? "
+            "Do you intend to carry out this plan?",
+            kind="yesno",
+            show_if=("q2", 1),
+        ),
+        Item(
+            "q6",
+            "Have you ever done anything, started to do anything, or prepared to do anything to "
+            "end your life?",
+            kind="yesno",
+            hint="For example: collected pills, obtained a gun, gave away valuables, wrote a "
+            "will or suicide note, or held a gun but changed your mind.",
+        ),
+        Item(
+            "q6_recent",
+            "Was this within the past 3 months?",
+            kind="yesno",
+            show_if=("q6", 1),
+        ),
+    ),
+    # Which answers alert, and how gravely, are clinic safety rules (``domain.safety``).
+    source=(
+        "C-SSRS Screen Version: Posner K, Brown GK, Stanley B, et al. Am J Psychiatry "
+        "2011;168:1266-1277. The Columbia Lighthouse Project; free for healthcare use "
+        "(cssrs.columbia.edu)."
+    ),
+    minutes=2,
+)
+
+INSTRUMENTS: dict[str, Instrument] = {i.key: i for i in (INTAKE, PHQ9, GAD7, PCL5, CSSRS)}
 
 FLAG_LABELS = {
     "pregnancy": "Pregnancy, planned pregnancy or breastfeeding",
@@ -388,8 +451,4 @@ FLAG_LABELS = {
     "benzodiazepines": "Takes a benzodiazepine",
     "bladder": "Bladder or urinary problems",
     "pcl5_cutoff": "PCL-5 at or above the provisional cut-off",
-}
-
-ALERT_REASONS = {
-    "phq9_item9": "PHQ-9 item 9 (thoughts of death or self-harm) answered above zero",
 }

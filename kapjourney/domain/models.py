@@ -54,6 +54,10 @@ class Clinic(SQLModel, table=True):
     slug: str = Field(max_length=60, unique=True)
     timezone: str = Field(default="America/Los_Angeles", max_length=64)
     crisis_phone: str = Field(default="", max_length=40)
+    # Crisis resources shown to the clinic's clients (defaults are the US numbers).
+    emergency_number: str = Field(default="911", max_length=20)
+    crisis_line_name: str = Field(default="988 Suicide & Crisis Lifeline", max_length=80)
+    crisis_line_number: str = Field(default="988", max_length=20)
     created_at: datetime = Field(default_factory=now, sa_column=_ts())
 
 
@@ -191,6 +195,11 @@ class ClinicProtocol(SQLModel, table=True):
     pulse_max: int = Field(default=120)
     followup_minutes: str = Field(default="120,1440,4320,10080", max_length=200)
     lapse_days: int = Field(default=90)
+    checkin_grace_hours: int = Field(default=12)
+    phq9_interval_days: int = Field(default=7)
+    gad7_interval_days: int = Field(default=7)
+    pcl5_interval_days: int = Field(default=14)
+    pre_session_phq9_hours: int = Field(default=72)
     updated_at: datetime = Field(default_factory=now, sa_column=_ts())
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")
 
@@ -340,3 +349,124 @@ class Alert(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     resolved_by_id: int | None = Field(default=None, foreign_key="user.id")
     resolution_note: str = Field(default="", max_length=2000)
+    # Every rule the source record met (JSON list of codes); ``reason_code`` is the gravest.
+    rules: str = Field(default="[]", max_length=1000)
+
+
+class ClinicSafetyRule(SQLModel, table=True):
+    """A clinic's setting of one safety rule: its tier and thresholds (``domain.safety``)."""
+
+    __table_args__ = (UniqueConstraint("clinic_id", "code", name="uq_safety_rule_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    code: str = Field(max_length=48)
+    tier: str = Field(max_length=16)
+    threshold: int | None = Field(default=None)
+    systolic: int | None = Field(default=None)
+    diastolic: int | None = Field(default=None)
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class CheckIn(SQLModel, table=True):
+    """One daily mood check-in per client per local day; a second submission updates it."""
+
+    __table_args__ = (
+        UniqueConstraint("client_id", "local_date", name="uq_checkin_day"),
+        CheckConstraint("mood IS NULL OR mood BETWEEN 1 AND 5", name="ck_checkin_mood"),
+        CheckConstraint("anxiety IS NULL OR anxiety BETWEEN 1 AND 5", name="ck_checkin_anxiety"),
+        CheckConstraint("sleep IS NULL OR sleep BETWEEN 1 AND 5", name="ck_checkin_sleep"),
+        CheckConstraint("energy IS NULL OR energy BETWEEN 1 AND 5", name="ck_checkin_energy"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="user.id")
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    local_date: date
+    status: str = Field(default="draft", max_length=16)  # draft | submitted
+    mood: int | None = Field(default=None)
+    anxiety: int | None = Field(default=None)
+    sleep: int | None = Field(default=None)
+    energy: int | None = Field(default=None)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    late: bool = Field(default=False)
+    captured_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    submitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+
+
+class SubmissionReceipt(SQLModel, table=True):
+    """A client-generated submission id already applied: a retry or replay returns its result."""
+
+    __table_args__ = (UniqueConstraint("client_id", "submission_id", name="uq_receipt_submission"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="user.id")
+    submission_id: str = Field(max_length=64)
+    kind: str = Field(max_length=24)  # checkin | symptom_report
+    record_id: int
+    created_at: datetime = Field(default_factory=now, sa_column=_ts())
+
+
+class SymptomReport(SQLModel, table=True):
+    """A post-session symptom report at one follow-up offset after a completed dosing session."""
+
+    __table_args__ = (
+        UniqueConstraint("dosing_session_id", "offset_minutes", name="uq_symptom_report_offset"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="user.id", index=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    dosing_session_id: int = Field(foreign_key="dosingsession.id")
+    offset_minutes: int
+    due_at: datetime = Field(sa_column=_ts())
+    status: str = Field(default="draft", max_length=16)  # draft | submitted
+    answers: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    systolic: int | None = Field(default=None)
+    diastolic: int | None = Field(default=None)
+    pulse: int | None = Field(default=None)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    max_grade: int = Field(default=0)
+    grades: str = Field(default="{}", max_length=2000)  # JSON item -> CTCAE-like grade
+    triage: str = Field(default="none", max_length=16)  # none | routine | urgent | emergency
+    captured_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    submitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+
+
+class SafetyPlan(SQLModel, table=True):
+    """The client's Stanley-Brown safety plan: six steps, written with the clinician."""
+
+    client_id: int = Field(primary_key=True, foreign_key="user.id")
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    warning_signs: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    coping: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    distractions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    people: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    professionals: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    environment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reasons: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class ExerciseAssignment(SQLModel, table=True):
+    """An integration exercise from the library, assigned to a client (and a session)."""
+
+    __table_args__ = (Index("ix_exercise_client_due", "client_id", "due_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="user.id")
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    dosing_session_id: int | None = Field(default=None, foreign_key="dosingsession.id")
+    exercise: str = Field(max_length=32)
+    due_date: date
+    note: str = Field(default="", max_length=1000)  # the clinician's words to the client
+    status: str = Field(default="assigned", max_length=16)  # assigned | completed | withdrawn
+    response: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    assigned_by_id: int = Field(foreign_key="user.id")
+    assigned_at: datetime = Field(default_factory=now, sa_column=_ts())
+    completed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())

@@ -78,6 +78,53 @@ SETTINGS: tuple[Setting, ...] = (
         730,
         "More than 3 months since the last dose: consult and fresh screening (clinical ref.).",
     ),
+    Setting(
+        "checkin_grace_hours",
+        "Yesterday's check-in accepted (marked late) until",
+        "hours after midnight",
+        12,
+        0,
+        24,
+        "On-time and late entries are counted apart; no back-filling beyond a short window "
+        "(Mood 24/7, JMIR Ment Health 2020;7(5):e16237; clinical ref. 3.4).",
+    ),
+    Setting(
+        "phq9_interval_days",
+        "PHQ-9 during the course, every",
+        "days",
+        7,
+        7,
+        31,
+        "PHQ-9 weekly during the course and before each dosing session (clinical ref. 3.1).",
+    ),
+    Setting(
+        "pre_session_phq9_hours",
+        "PHQ-9 before a dosing session, within",
+        "hours",
+        72,
+        24,
+        168,
+        "PHQ-9 before each dosing session (clinical ref. 3.1).",
+    ),
+    Setting(
+        "gad7_interval_days",
+        "GAD-7 during the course, every",
+        "days",
+        7,
+        7,
+        31,
+        "GAD-7 at baseline and weekly (clinical ref. 3.1).",
+    ),
+    Setting(
+        "pcl5_interval_days",
+        "PCL-5 (when enabled), every",
+        "days",
+        14,
+        14,
+        31,
+        "PCL-5 every 2-4 weeks for clients with PTSD symptoms; past-month recall (clinical "
+        "ref. 3.1).",
+    ),
 )
 SETTING_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -106,6 +106,7 @@ class TodayView(_View):
     clinic_phone: str
     consent_todo: str = ""  # "" when consent is current, else what to say about it
     screening_todo: bool = False
+    todos: list[TodoItem] = Field(default_factory=list)  # check-in, questionnaires, reports...
 
 
 class AuditChainReport(_View):
@@ -244,6 +245,8 @@ class SubmitResult(_View):
     band: str
     max_score: int
     alert: bool  # a worrying answer: show crisis resources now
+    next_form: str = ""  # the questionnaire to go to straight after ("cssrs"), else ""
+    tier: str = ""  # the safety tier the answers met: "" | routine | urgent | emergency
 
 
 class ScreeningTask(_View):
@@ -375,6 +378,257 @@ class AlertRow(_View):
     status: str
     reason: str
     created: str
+
+
+class TodoItem(_View):
+    """One thing for the client to do now, as Today lists it."""
+
+    key: str  # stable, for element ids: "checkin", "form-phq9", "report-12-1440", "exercise-3"
+    title: str
+    detail: str = ""
+    href: str
+    icon: str = "circle"
+    urgent: bool = False
+    done: bool = False
+
+
+# --- Client journey II: each area keeps its view models under its own heading -----------------
+
+# --- Check-ins (issue 4) ---
+
+
+class CheckInScaleView(_View):
+    key: str  # mood | anxiety | sleep | energy
+    question: str
+    required: bool
+    anchors: list[ChoiceView]  # values 1..5 with their words
+
+
+class CheckInView(_View):
+    """One day's check-in as the client sees it (today's, or yesterday's while it is open)."""
+
+    day: str  # today | yesterday
+    local_date: str  # ISO date in the client's time zone
+    date_label: str  # "Saturday 21 November"
+    status: str  # new | draft | submitted
+    mood: int | None = None
+    anxiety: int | None = None
+    sleep: int | None = None
+    energy: int | None = None
+    note: str = ""
+    late: bool = False
+    saved_at: str = ""  # local time of the last submission ("9:14 am"), "" before one
+    yesterday_open: bool = False  # yesterday's check-in can still be entered (marked late)
+    yesterday_until: str = ""  # when that window closes ("12:00 pm"), "" when closed
+    note_max: int
+    scales: list[CheckInScaleView]
+    problems: dict[str, str] = Field(default_factory=dict)  # field -> message (e.g. a long note)
+    replayed: bool = False  # this submission id was already applied: nothing changed
+
+
+# --- Questionnaires on a schedule and progress (issue 4) ---
+
+
+class MoodPoint(_View):
+    """One day of the 30-day chart; None where no check-in was made (a gap, not a zero)."""
+
+    day: str  # "Nov 3", for the axis
+    date: str  # ISO date
+    mood: int | None = None
+    anxiety: int | None = None
+    sleep: int | None = None
+
+
+class ScoreCell(_View):
+    instrument: str
+    title: str  # "PHQ-9"
+    score: int
+    max_score: int
+    band: str
+    response: bool = False  # at least 50% below the baseline
+    remission: bool = False  # PHQ-9 below 5
+
+
+class ScoreRow(_View):
+    label: str  # "Baseline", "Before session 2", "Since session 4"
+    when: str  # the local date of the newest score in the row
+    scores: list[ScoreCell]
+
+
+class ProgressView(_View):
+    client_id: int
+    first_name: str
+    points: list[MoodPoint]  # the last 30 local days, oldest first
+    chart_summary: str  # the chart in words, for screen readers and everyone
+    rows: list[ScoreRow]
+    streak: int
+    streak_since: str
+    last_7: int
+    last_30: int
+    streak_message: str
+
+
+# --- Symptom reports and safety rules (issue 4) ---
+
+
+class SymptomItemView(_View):
+    key: str
+    number: int
+    text: str
+    choices: list[ChoiceView]
+    answer: str  # the saved draft value as text ("" when unanswered)
+
+
+class SymptomReportView(_View):
+    """A post-session symptom report as the client fills it in (draft or sent)."""
+
+    dosing_session_id: int
+    offset_minutes: int
+    title: str  # "24 hours after session 2"
+    session_number: int
+    offset_label: str  # "24 hours"
+    preamble: str
+    source: str
+    items: list[SymptomItemView]
+    systolic: str = ""
+    diastolic: str = ""
+    pulse: str = ""
+    note: str = ""
+    submitted: bool = False
+    hours_since_dosing: float
+    answered: int = 0
+    required: int = 0
+    alert_tier: str = ""  # this report's alert so far: "" | routine | urgent | emergency
+    emergency_number: str = ""
+
+
+class ReportResult(_View):
+    report_id: int
+    tier: str  # "" | routine | urgent | emergency
+    follow_cssrs: bool  # thoughts of self-harm: the C-SSRS screener follows the support screen
+    replayed: bool = False  # this submission id was already applied: same result, nothing new
+
+
+class SymptomReportRow(_View):
+    """One report for the care team."""
+
+    report_id: int
+    date: str
+    session_number: int
+    offset_label: str
+    status: str  # "Sent" | "Not sent yet"
+    max_grade: int
+    max_grade_label: str
+    triage: str  # none | routine | urgent | emergency
+    present: list[str]  # "Headache: Grade 2 (moderate)", only what was present
+    vitals: str  # "182/112, pulse 96" or ""
+    note: str = ""
+
+
+class SupportView(_View):
+    clinic_name: str
+    emergency_number: str
+    crisis_line_name: str
+    crisis_line_number: str
+    clinic_phone: str
+    tier: str = ""  # the newest unresolved alert of the last 24 hours: "" | routine | urgent | ...
+    has_safety_plan: bool = False
+    warning_signs: str = ""  # safety plan step 1
+    coping: str = ""  # safety plan step 2
+    follow_up_href: str = ""  # a questionnaire to answer next (the C-SSRS), or ""
+
+
+class SafetyRuleRow(_View):
+    code: str
+    label: str
+    source: str
+    watches: str  # what the rule reads, in words
+    tier: str
+    default_tier: str
+    tier_choices: list[str]  # the tiers this rule may take: its published tier or graver
+    has_threshold: bool
+    threshold: str = ""
+    default_threshold: str = ""
+    threshold_label: str = ""
+    threshold_hint: str = ""
+    has_pressure: bool = False
+    systolic: str = ""
+    diastolic: str = ""
+    default_pressure: str = ""
+    changed: bool = False  # differs from the published default
+
+
+class SafetyRulesView(_View):
+    can_edit: bool
+    rules: list[SafetyRuleRow]
+    emergency_number: str
+    crisis_line_name: str
+    crisis_line_number: str
+
+
+# --- Safety plan and integration exercises (issue 4) ---
+
+
+class SafetyPlanStepView(_View):
+    key: str  # a column of SafetyPlan: warning_signs, coping, ... environment, reasons
+    number: int  # 1-6; 0 for "what matters most"
+    heading: str
+    prompt: str
+    examples: str
+    text: str
+
+
+class SafetyPlanView(_View):
+    client_id: int
+    client_name: str
+    steps: list[SafetyPlanStepView]
+    written: bool  # any step has text
+    updated: str  # "Last updated Today, 3:04 pm by Dr. Maya Chen", or "Not written yet"
+    source: str
+    clinic_name: str
+    clinic_phone: str
+    emergency_number: str
+    crisis_line_name: str
+    crisis_line_number: str
+
+
+class ExerciseRow(_View):
+    assignment_id: int
+    key: str
+    title: str
+    kind: str
+    minutes: int
+    due: str  # "Due today", "Due Mon 23 Nov", "Was due Sat 21 Nov"
+    due_date: str  # ISO
+    overdue: bool
+    status: str  # assigned | completed | withdrawn
+    session_label: str  # "After session 3" or ""
+    note: str  # the clinician's words to the client
+    completed: str  # when it was marked done, in the client's time zone ("" when not)
+    response: str  # the client's writing: for staff, and only once it is marked done
+    assigned_by: str
+    href: str
+
+
+class ExerciseView(_View):
+    assignment_id: int
+    key: str
+    title: str
+    kind: str
+    intro: str
+    prompts: list[str]
+    minutes: int
+    source: str
+    note: str
+    due: str
+    overdue: bool
+    status: str
+    session_label: str
+    response: str  # the saved draft or the finished text
+    intention: str  # the intention set before the session ("" when there was none)
+    intention_session: str  # "Session 3, Tue 17 Nov" ("" when none)
+    completed: str
+    max_chars: int
 
 
 NextSessionView.model_rebuild()

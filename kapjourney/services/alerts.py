@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import Session, func, select
 
 from kapjourney.clock import now
 from kapjourney.domain.enums import AlertSeverity, AlertStatus
 from kapjourney.domain.errors import ValidationFailed
-from kapjourney.domain.instruments import ALERT_REASONS
 from kapjourney.domain.models import Alert, User
+from kapjourney.domain.safety import ALERT_REASONS, TIER_ORDER, Triage
 from kapjourney.domain.schemas import Actor, AlertRow
 from kapjourney.services import audit
 from kapjourney.services.clients import deny, fetch, load_client
@@ -43,6 +45,59 @@ def raise_alert(
     audit.record(
         session,
         action="alert_raised",
+        actor_id=client.id,
+        subject_client_id=client.id,
+        detail=f"alert={alert.id}",
+    )
+    return alert
+
+
+def raise_for(
+    session: Session, *, client: User, triage: Triage, source_kind: str, source_id: int
+) -> Alert | None:
+    """One alert per source record, at the gravest tier its rules reach.
+
+    A later save of the same record that meets a graver or further rule updates that alert
+    (tier up, rules added; a resolved alert reopens); it never lowers a tier or drops a rule.
+    Runs in the caller's transaction, so the report and its alert commit together or not at all.
+    """
+    if triage.tier is None or triage.top is None:
+        return None
+    alert = session.exec(
+        select(Alert).where(Alert.source_kind == source_kind, Alert.source_id == source_id)
+    ).first()
+    codes = [rule.code for rule in triage.rules]
+    if alert is None:
+        alert = raise_alert(
+            session,
+            client=client,
+            severity=triage.tier,
+            reason_code=triage.top.code,
+            source_kind=source_kind,
+            source_id=source_id,
+        )
+        alert.rules = json.dumps(codes)
+        session.add(alert)
+        session.flush()
+        return alert
+    known = json.loads(alert.rules or "[]") or [alert.reason_code]
+    new = [c for c in codes if c not in known]
+    graver = TIER_ORDER[triage.tier] > TIER_ORDER.get(AlertSeverity(alert.severity), 0)
+    if not new and not graver:
+        return alert
+    alert.rules = json.dumps(known + new)
+    if graver:
+        alert.severity = triage.tier
+        alert.reason_code = triage.top.code
+    if alert.status == AlertStatus.RESOLVED:
+        alert.status = AlertStatus.OPEN
+        alert.resolved_at = None
+        alert.resolved_by_id = None
+    session.add(alert)
+    session.flush()
+    audit.record(
+        session,
+        action="alert_updated",
         actor_id=client.id,
         subject_client_id=client.id,
         detail=f"alert={alert.id}",

@@ -33,8 +33,9 @@ from kapjourney.domain.protocol import (
     applies,
 )
 from kapjourney.domain.readiness import Vitals
+from kapjourney.domain.safety import Facts
 from kapjourney.domain.schemas import Actor, ChecklistItemView, ChecklistView
-from kapjourney.services import audit
+from kapjourney.services import audit, safety
 from kapjourney.services.clients import deny, fetch, load_client
 from kapjourney.services.formatting import when
 from kapjourney.services.protocol import default_template, protocol_for
@@ -294,7 +295,23 @@ def complete_item(
     session.add(item)
     session.flush()
     _audit(session, actor, client, item, "checklist_item_done")
+    if kind == ValueKind.BLOOD_PRESSURE:
+        _vitals_alert(session, client, item)
     return build_view(session, dosing, client, actor)
+
+
+def _vitals_alert(session: Session, client: User, item: ChecklistItem) -> None:
+    """A pre-dose reading the clinic's safety rules call very high alerts the care team, in
+    this transaction (the readiness gate already turns the session red above the dosing limit)."""
+    values = stored_values(item)
+    reading = {k: small_int(values.get(k, "")) for k in ("systolic", "diastolic", "pulse")}
+    safety.apply(
+        session,
+        client=client,
+        facts=Facts("vitals", {}, **reading),
+        source_kind="checklist_item",
+        source_id=item.id or 0,
+    )
 
 
 def _audit(session: Session, actor: Actor, client: User, item: ChecklistItem, action: str):

@@ -31,7 +31,7 @@ from kapjourney.domain.schemas import (
     SessionSchedule,
 )
 from kapjourney.routes import CONSENT, SCREENING, prepare_url
-from kapjourney.services import audit, consent, screening
+from kapjourney.services import alerts, audit, consent, screening
 from kapjourney.services.checklists import items_for, load_dosing, sync_checklist
 from kapjourney.services.clients import deny, load_client, load_client_for_staff, own_or
 from kapjourney.services.formatting import when
@@ -49,6 +49,9 @@ MAX_AHEAD = timedelta(days=730)
 MAX_SESSIONS = 48
 # A session stays "next" for this long after its start, so today's session is shown while it runs.
 IN_PROGRESS = timedelta(hours=6)
+
+
+HOLD_LABEL = "On hold: care team review"
 
 
 def parse_local(value: object, tz: str) -> datetime:
@@ -329,6 +332,8 @@ def _plan(session: Session, client: User, actor: Actor) -> PlanView:
     at = now()
     upcoming_session = next_session(session, client.id or 0, at)
     next_id = upcoming_session.id if upcoming_session else None
+    # An unresolved urgent or emergency alert holds the next session until a clinician reviews.
+    held = next_id is not None and alerts.open_blocking_count(session, client.id or 0) > 0
     sessions = []
     for r in rows:
         items = items_for(session, r.id or 0) if r.status == DosingStatus.SCHEDULED else []
@@ -346,7 +351,9 @@ def _plan(session: Session, client: User, actor: Actor) -> PlanView:
                 setting=r.setting,
                 setting_label=SETTING_LABELS[DosingSetting(r.setting)],
                 status=r.status,
-                status_label=STATUS_LABELS[DosingStatus(r.status)],
+                status_label=HOLD_LABEL
+                if held and r.id == next_id
+                else STATUS_LABELS[DosingStatus(r.status)],
                 is_next=r.id == next_id,
                 can_complete=upcoming and as_utc(r.scheduled_at) <= at,
                 readiness=session_readiness(session, client, r, at=at, for_client=actor.is_client)

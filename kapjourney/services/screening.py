@@ -4,6 +4,11 @@ Screening is the intake questionnaire plus baseline PHQ-9 and GAD-7 (and PCL-5 w
 clinician enables it). Answers count from the course's ``screening_requested_at``, so a
 re-screen after a lapse asks for fresh answers. Flags go to the clinician for review; nothing
 here rejects anyone automatically.
+
+Worrying answers are judged by the clinic's safety rules (``services.safety.apply``) on every
+saved answer and again on submit: one alert per response, raised or raised up in the same
+transaction. ``store_answer``, ``form_view`` and ``submit_draft`` are shared with the scheduled
+questionnaires (``services.questionnaires``).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from kapjourney.clock import as_utc, now
-from kapjourney.domain.enums import ResponseStatus
+from kapjourney.domain.enums import AlertSeverity, ResponseStatus
 from kapjourney.domain.errors import ValidationFailed
 from kapjourney.domain.instruments import (
     FLAG_LABELS,
@@ -22,9 +27,10 @@ from kapjourney.domain.instruments import (
     Instrument,
     answer_problem,
     score,
-    triggered,
+    visible_answers,
 )
-from kapjourney.domain.models import Alert, Course, QuestionnaireResponse, User
+from kapjourney.domain.models import Course, QuestionnaireResponse, User
+from kapjourney.domain.safety import Facts, Triage
 from kapjourney.domain.schemas import (
     Actor,
     AnswerSaved,
@@ -37,12 +43,14 @@ from kapjourney.domain.schemas import (
     ScreeningView,
     SubmitResult,
 )
-from kapjourney.services import alerts, audit
+from kapjourney.services import audit, safety
 from kapjourney.services.clients import deny, load_client, load_client_for_staff
 from kapjourney.services.formatting import when
 from kapjourney.services.validation import small_int
 
 ANSWER_MAX = 10_000  # far above any real answer; the instrument's own limit gives the message
+SCREENING_PURPOSE = "screening"
+WORRYING = (AlertSeverity.URGENT, AlertSeverity.EMERGENCY)
 
 
 def latest_course(session: Session, client_id: int) -> Course | None:
@@ -63,10 +71,12 @@ def _since(course: Course | None) -> datetime | None:
 def _submitted(
     session: Session, client_id: int, since: datetime | None
 ) -> dict[str, QuestionnaireResponse]:
-    """The newest submitted response per instrument in the current screening round."""
+    """The newest submitted response per instrument in the current screening round (weekly
+    and pre-session questionnaires are not screening, and never un-review it)."""
     query = select(QuestionnaireResponse).where(
         QuestionnaireResponse.client_id == client_id,
         QuestionnaireResponse.status == ResponseStatus.SUBMITTED,
+        QuestionnaireResponse.purpose == SCREENING_PURPOSE,
     )
     if since is not None:
         query = query.where(QuestionnaireResponse.submitted_at >= since)
@@ -74,7 +84,7 @@ def _submitted(
     return {r.instrument: r for r in rows}
 
 
-def _draft(session: Session, client_id: int, instrument: str) -> QuestionnaireResponse | None:
+def draft_for(session: Session, client_id: int, instrument: str) -> QuestionnaireResponse | None:
     return session.exec(
         select(QuestionnaireResponse).where(
             QuestionnaireResponse.client_id == client_id,
@@ -98,20 +108,20 @@ def screening_status(session: Session, client: User) -> tuple[bool, bool, dateti
     return complete, reviewed, reviewed_at
 
 
-def _own(session: Session, actor: Actor, purpose: str) -> User:
+def own_client(session: Session, actor: Actor, purpose: str) -> User:
     if not actor.is_client:
         raise deny(actor, purpose)
     return load_client(session, actor=actor, client_id=actor.user_id, purpose=purpose)
 
 
 def get_screening(*, session: Session, actor: Actor) -> ScreeningView:
-    client = _own(session, actor, "screening_viewed")
+    client = own_client(session, actor, "screening_viewed")
     course = latest_course(session, client.id or 0)
     done = _submitted(session, client.id or 0, _since(course))
     tasks = []
     for instrument in required_instruments(course):
         status = "done" if instrument.key in done else "todo"
-        if status == "todo" and _draft(session, client.id or 0, instrument.key):
+        if status == "todo" and draft_for(session, client.id or 0, instrument.key):
             status = "draft"
         tasks.append(
             ScreeningTask(
@@ -133,7 +143,7 @@ def _instrument_for(session: Session, client: User, key: object) -> Instrument:
     raise ValidationFailed({"form": "That questionnaire is not part of your screening."})
 
 
-def _answers(row: QuestionnaireResponse | None) -> dict[str, object]:
+def answers_of(row: QuestionnaireResponse | None) -> dict[str, object]:
     if row is None:
         return {}
     try:
@@ -144,11 +154,15 @@ def _answers(row: QuestionnaireResponse | None) -> dict[str, object]:
 
 
 def get_form(*, session: Session, actor: Actor, instrument: object) -> QuestionnaireForm:
-    client = _own(session, actor, "questionnaire_viewed")
+    client = own_client(session, actor, "questionnaire_viewed")
     form = _instrument_for(session, client, instrument)
     course = latest_course(session, client.id or 0)
     submitted = form.key in _submitted(session, client.id or 0, _since(course))
-    answers = _answers(_draft(session, client.id or 0, form.key))
+    return form_view(form, answers_of(draft_for(session, client.id or 0, form.key)), submitted)
+
+
+def form_view(form: Instrument, answers: dict[str, object], submitted: bool) -> QuestionnaireForm:
+    """The form as the client sees it, with the draft's answers filled in."""
     items = [
         FormItemView(
             key=item.key,
@@ -182,8 +196,17 @@ def save_answer(
     *, session: Session, actor: Actor, instrument: object, item: object, value: object
 ) -> AnswerSaved:
     """Keep one answer in the draft as soon as it is given (text answers as they are typed)."""
-    client = _own(session, actor, "questionnaire_draft")
+    client = own_client(session, actor, "questionnaire_draft")
     form = _instrument_for(session, client, instrument)
+    return store_answer(session, client, form, item, value, purpose=SCREENING_PURPOSE)
+
+
+def store_answer(
+    session: Session, client: User, form: Instrument, item: object, value: object, *, purpose: str
+) -> AnswerSaved:
+    """Validate one answer and keep it in the client's draft of ``form`` (created with
+    ``purpose`` if there is none). The safety rules run on the answers so far, so a worrying
+    answer in a form that is never finished still reaches the care team."""
     spec = form.item(item) if isinstance(item, str) else None
     if spec is None:
         raise ValidationFailed({"form": "That question is not part of this questionnaire."})
@@ -196,66 +219,63 @@ def save_answer(
     problem = answer_problem(spec, value) if value not in (None, "") else ""
     if problem and spec.kind != "text":
         raise ValidationFailed({spec.key: problem})
-    draft = _draft(session, client.id or 0, form.key)
+    draft = draft_for(session, client.id or 0, form.key)
     if draft is None:
         draft = QuestionnaireResponse(
             client_id=client.id or 0,
             clinic_id=client.clinic_id,
             instrument=form.key,
             instrument_version=form.version,
+            purpose=purpose,
         )
-    answers = _answers(draft)
+    answers = answers_of(draft)
     answers[spec.key] = None if value == "" else value
     draft.answers = json.dumps(answers, ensure_ascii=False)
     draft.updated_at = now()
     session.add(draft)
     session.flush()
-    raised = _raise_alerts(session, client, draft, triggered(form, answers))
+    triage = apply_rules(session, client, form, draft, answers)
     # A text answer is kept in the draft even when too long, so nothing typed is lost; the
     # message tells them what to change, and submitting refuses it until they do.
     return AnswerSaved(
         problem=answer_problem(spec, value) if isinstance(value, str) and value else "",
-        alert=raised or any(r.item == spec.key for r in triggered(form, answers)),
+        alert=any(spec.key in rule.items for rule in triage.rules if rule.tier in WORRYING),
     )
 
 
-def _raise_alerts(session: Session, client: User, response: QuestionnaireResponse, rules) -> bool:
-    """Raise each rule's alert once per response, in the caller's transaction."""
-    existing = set(
-        session.exec(
-            select(Alert.reason_code).where(
-                Alert.source_kind == "questionnaire", Alert.source_id == response.id
-            )
-        ).all()
+def apply_rules(
+    session: Session,
+    client: User,
+    form: Instrument,
+    response: QuestionnaireResponse,
+    answers: dict[str, object],
+) -> Triage:
+    """The clinic's safety rules on the answers that are asked (skip logic applied): one alert
+    per response, raised or raised up in the caller's transaction."""
+    triage, _ = safety.apply(
+        session,
+        client=client,
+        facts=Facts(form.key, visible_answers(form, answers)),
+        source_kind="questionnaire",
+        source_id=response.id or 0,
     )
-    raised = False
-    for rule in rules:
-        if rule.reason in existing:
-            continue
-        alerts.raise_alert(
-            session,
-            client=client,
-            severity=rule.severity,
-            reason_code=rule.reason,
-            source_kind="questionnaire",
-            source_id=response.id or 0,
-        )
-        raised = True
-    return raised
+    return triage
 
 
-def submit_form(*, session: Session, actor: Actor, instrument: object) -> SubmitResult:
-    """Score the draft. A worrying answer raises its alert in this same transaction."""
-    client = _own(session, actor, "questionnaire_submitted")
-    form = _instrument_for(session, client, instrument)
-    draft = _draft(session, client.id or 0, form.key)
-    answers = _answers(draft)
+def submit_draft(
+    session: Session, actor: Actor, client: User, form: Instrument, *, purpose: str
+) -> tuple[QuestionnaireResponse, SubmitResult]:
+    """Score the client's draft of ``form`` and file it under ``purpose``. A worrying answer
+    raises (or raises up) its alert in this same transaction."""
+    draft = draft_for(session, client.id or 0, form.key)
+    answers = answers_of(draft)
     result = score(form, answers)
     if draft is None or not result.complete:
         problems = {k: "Please answer this question." for k in result.missing}
         problems.update({k: "Please check this answer." for k in result.invalid})
         raise ValidationFailed(problems or {"form": "Please answer the questions first."})
     draft.status = ResponseStatus.SUBMITTED
+    draft.purpose = purpose
     draft.submitted_at = now()
     draft.updated_at = draft.submitted_at
     draft.score = result.total
@@ -263,7 +283,7 @@ def submit_form(*, session: Session, actor: Actor, instrument: object) -> Submit
     draft.flags = json.dumps(list(result.flags))
     session.add(draft)
     session.flush()
-    _raise_alerts(session, client, draft, result.alerts)
+    triage = apply_rules(session, client, form, draft, answers)
     audit.record(
         session,
         action="questionnaire_submitted",
@@ -271,16 +291,27 @@ def submit_form(*, session: Session, actor: Actor, instrument: object) -> Submit
         subject_client_id=client.id,
         target=f"response:{draft.id}",
         ip=actor.ip,
-        detail=f"instrument={form.key}",
+        # Which form, never its answers; the C-SSRS is not named, as being asked it says
+        # something about an earlier answer.
+        detail="" if form.key == "cssrs" else f"instrument={form.key}",
     )
-    return SubmitResult(
+    return draft, SubmitResult(
         instrument=form.key,
         title=form.title,
         score=result.total,
         band=result.band,
         max_score=form.max_score,
-        alert=bool(result.alerts),
+        alert=triage.tier in WORRYING,
+        tier=str(triage.tier or ""),
     )
+
+
+def submit_form(*, session: Session, actor: Actor, instrument: object) -> SubmitResult:
+    """Score the draft. A worrying answer raises its alert in this same transaction."""
+    client = own_client(session, actor, "questionnaire_submitted")
+    form = _instrument_for(session, client, instrument)
+    _, result = submit_draft(session, actor, client, form, purpose=SCREENING_PURPOSE)
+    return result
 
 
 # --- The care team's side --------------------------------------------------------------------
@@ -307,7 +338,7 @@ def _summary(session: Session, client: User, tz: str) -> ScreeningSummary:
                 source=instrument.source,
             )
         )
-    medicines = _answers(done.get("intake")).get("medicines")
+    medicines = answers_of(done.get("intake")).get("medicines")
     return ScreeningSummary(
         results=results,
         flags=flags,

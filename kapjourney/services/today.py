@@ -14,8 +14,8 @@ from kapjourney.domain.enums import (
     DosingSetting,
 )
 from kapjourney.domain.models import Clinic
-from kapjourney.domain.schemas import Actor, NextSessionView, TodayView
-from kapjourney.services import consent, screening
+from kapjourney.domain.schemas import Actor, NextSessionView, TodayView, TodoItem
+from kapjourney.services import checkins, consent, exercises, questionnaires, screening, symptoms
 from kapjourney.services.checklists import items_for
 from kapjourney.services.clients import deny, load_client
 from kapjourney.services.formatting import when
@@ -55,4 +55,17 @@ def get_today(*, session: Session, actor: Actor) -> TodayView:
         clinic_phone=clinic.crisis_phone if clinic else "",
         consent_todo="" if state == "current" else consent_detail(state),
         screening_todo=not complete,
+        todos=_todos(session, client, at),
     )
+
+
+def _todos(session: Session, client, at) -> list[TodoItem]:
+    """What to do today: safety questions and follow-ups first, then the check-in, then the
+    rest; things already done today last."""
+    found: list[TodoItem | None] = []
+    found += symptoms.todos(session, client, at)
+    found += questionnaires.todos(session, client, at)
+    found.append(checkins.todo(session, client, at))
+    found += exercises.todos(session, client, at)
+    items = [t for t in found if t is not None]
+    return sorted(items, key=lambda t: (t.done, not t.urgent))

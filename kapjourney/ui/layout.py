@@ -8,7 +8,17 @@ from typing import Any
 
 import reflex as rx
 
-from kapjourney.routes import CLINICIAN_HOME, CRISIS, PROTOCOL, TODAY
+from kapjourney.routes import (
+    CHECKIN,
+    CLINICIAN_HOME,
+    CRISIS,
+    JOURNAL,
+    PROGRESS,
+    PROTOCOL,
+    SAFETY_PLAN,
+    SAFETY_RULES,
+    TODAY,
+)
 from kapjourney.ui.session_state import SessionState
 
 SIGN_OUT = rx.call_script("window.kj.signOut()")
@@ -86,7 +96,62 @@ def brand(href: str) -> rx.Component:
     )
 
 
-def client_shell(content: rx.Component) -> rx.Component:
+# The client's tabs: what they do most, and their safety plan one tap from every page.
+CLIENT_TABS = (
+    (TODAY, "Today", "house"),
+    (CHECKIN, "Check in", "smile-plus"),
+    (PROGRESS, "Progress", "chart-line"),
+    (JOURNAL, "Journal", "notebook-pen"),
+    (SAFETY_PLAN, "Safety plan", "shield-check"),
+)
+
+
+def _tab(href: str, label: str, icon: str, active: bool) -> rx.Component:
+    color = rx.color("indigo", 11) if active else rx.color("gray", 11)
+    return rx.link(
+        rx.vstack(
+            rx.icon(icon, size=22, color=color, aria_hidden="true"),
+            rx.text(label, size="1", weight="bold" if active else "regular", color=color),
+            spacing="1",
+            align="center",
+        ),
+        href=href,
+        underline="none",
+        flex="1",
+        padding_y="8px",
+        min_height="56px",
+        display="flex",
+        justify_content="center",
+        aria_current="page" if active else None,
+        id=f"tab-{href.strip('/')}",
+    )
+
+
+def client_tabs(route: str) -> rx.Component:
+    return rx.el.nav(
+        rx.hstack(
+            *[
+                _tab(href, label, icon, route == href or route.startswith(href + "/"))
+                for href, label, icon in CLIENT_TABS
+            ],
+            spacing="0",
+            width="100%",
+            max_width="560px",
+            margin_x="auto",
+        ),
+        aria_label="Main",
+        position="fixed",
+        bottom="0",
+        left="0",
+        right="0",
+        z_index="10",
+        background_color=rx.color("gray", 1),
+        border_top=f"1px solid {rx.color('gray', 5)}",
+        padding_bottom="env(safe-area-inset-bottom)",
+    )
+
+
+def client_shell(content: rx.Component, route: str = "") -> rx.Component:
     return rx.box(
         rx.el.header(
             rx.hstack(
@@ -109,13 +174,14 @@ def client_shell(content: rx.Component) -> rx.Component:
             z_index="10",
         ),
         rx.el.main(
-            content, max_width="560px", margin_x="auto", padding="16px", padding_bottom="48px"
+            content, max_width="560px", margin_x="auto", padding="16px", padding_bottom="104px"
         ),
+        client_tabs(route),
         min_height="100vh",
     )
 
 
-def staff_shell(content: rx.Component) -> rx.Component:
+def staff_shell(content: rx.Component, route: str = "") -> rx.Component:
     return rx.box(
         rx.el.header(
             rx.hstack(
@@ -128,10 +194,12 @@ def staff_shell(content: rx.Component) -> rx.Component:
                 ),
                 # Admins edit the protocol and consent document there; clinicians read them.
                 rx.link("Protocol", href=PROTOCOL, weight="medium", id="nav-protocol"),
+                rx.link("Safety rules", href=SAFETY_RULES, weight="medium", id="nav-safety-rules"),
                 rx.spacer(),
                 _menu(),
                 align="center",
                 spacing="3",
+                wrap="wrap",  # a phone-sized window: the links wrap rather than scroll sideways
                 width="100%",
                 max_width="1100px",
                 margin_x="auto",
@@ -146,7 +214,7 @@ def staff_shell(content: rx.Component) -> rx.Component:
     )
 
 
-def public_shell(content: rx.Component) -> rx.Component:
+def public_shell(content: rx.Component, route: str = "") -> rx.Component:
     return rx.box(
         rx.el.main(content, max_width="440px", margin_x="auto", padding="16px", padding_top="48px"),
         min_height="100vh",
@@ -161,7 +229,11 @@ def _page(route: str, title: str, role: str, on_load: Any = None):
         shell = SHELLS[role]
         PAGES.append(
             PageSpec(
-                route=route, title=title, role=role, build=lambda: shell(fn()), on_load=on_load
+                route=route,
+                title=title,
+                role=role,
+                build=lambda: shell(fn(), route),
+                on_load=on_load,
             )
         )
         return fn

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from kapjourney.domain.enums import Role
-from kapjourney.domain.schemas import ReasonView, TodayView
+from kapjourney.domain.schemas import ReasonView, TodayView, TodoItem
 from kapjourney.routes import CONSENT, PLAN, SCREENING, TODAY, prepare_url
 from kapjourney.services.today import get_today
 from kapjourney.ui.components.readiness import readiness_badge, readiness_reasons
@@ -52,8 +52,10 @@ class TodayJourneyState(rx.State):
     reasons: list[ReasonView] = []
     steps: str = ""
     prepare_href: str = ""
+    todos: list[TodoItem] = []
 
     def _take(self, view: TodayView) -> None:
+        self.todos = view.todos
         self.consent_todo = view.consent_todo
         self.screening_todo = view.screening_todo
         nxt = view.next_session
@@ -70,7 +72,7 @@ def _card(icon: str, title: str, *body: rx.Component, card_id: str) -> rx.Compon
             rx.center(
                 rx.icon(icon, size=20, color=rx.color("indigo", 11)),
                 background_color=rx.color("indigo", 3),
-                border_radius="full",
+                border_radius="9999px",
                 width="40px",
                 height="40px",
                 flex_shrink="0",
@@ -87,14 +89,71 @@ def _card(icon: str, title: str, *body: rx.Component, card_id: str) -> rx.Compon
     )
 
 
-def _soon(text: str) -> rx.Component:
-    return rx.vstack(
-        rx.text(text, size="2", color_scheme="gray"),
-        rx.badge(
-            "Coming in the next update", color_scheme="gray", variant="soft", high_contrast=True
+# Icons by name: Reflex needs each icon spelled out when the page is built.
+_TODO_ICONS = ("smile", "clipboard-list", "shield-check", "activity", "notebook-pen", "wind")
+
+
+def _todo_icon(name) -> rx.Component:
+    return rx.match(
+        name,
+        *[(icon, rx.icon(icon, size=20, color=rx.color("indigo", 11))) for icon in _TODO_ICONS],
+        rx.icon("circle", size=20, color=rx.color("indigo", 11)),
+    )
+
+
+def _todo(item: TodoItem) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.hstack(
+                rx.center(
+                    _todo_icon(item.icon),
+                    background_color=rx.cond(
+                        item.urgent, rx.color("amber", 4), rx.color("indigo", 3)
+                    ),
+                    border_radius="9999px",
+                    width="40px",
+                    height="40px",
+                    flex_shrink="0",
+                ),
+                rx.vstack(
+                    rx.text(item.title, weight="medium", size="3", color=rx.color("gray", 12)),
+                    rx.text(item.detail, size="2", color=rx.color("gray", 11)),
+                    spacing="0",
+                    flex="1",
+                    min_width="0",
+                ),
+                rx.cond(
+                    item.done,
+                    rx.icon(
+                        "circle-check", size=22, color=rx.color("grass", 11), aria_label="Done"
+                    ),
+                    rx.icon(
+                        "chevron-right", size=22, color=rx.color("gray", 10), aria_hidden="true"
+                    ),
+                ),
+                spacing="3",
+                align="center",
+                width="100%",
+            ),
+            width="100%",
         ),
-        spacing="2",
-        align="start",
+        href=item.href,
+        underline="none",
+        width="100%",
+        id="todo-" + item.key,
+    )
+
+
+def _todos() -> rx.Component:
+    return rx.cond(
+        TodayJourneyState.todos.length() > 0,
+        rx.vstack(
+            rx.heading("For today", size="4", as_="h2"),
+            rx.foreach(TodayJourneyState.todos, _todo),
+            spacing="2",
+            width="100%",
+            id="todos",
+        ),
     )
 
 
@@ -204,6 +263,7 @@ def today_page() -> rx.Component:
                 align="start",
             ),
             _todo_cards(),
+            _todos(),
             _next_session(),
             rx.link(
                 rx.hstack(
@@ -215,18 +275,6 @@ def today_page() -> rx.Component:
                 href=PLAN,
                 weight="medium",
                 id="plan-link",
-            ),
-            _card(
-                "smile",
-                "Daily check-in",
-                _soon("Mood, anxiety and sleep in three taps, once a day."),
-                card_id="checkin-card",
-            ),
-            _card(
-                "notebook-pen",
-                "Integration exercises",
-                _soon("Reflections and practices between sessions."),
-                card_id="exercises-card",
             ),
             rx.text("Care team: ", TodayState.clinic_name, size="2", color_scheme="gray"),
             spacing="4",

@@ -18,10 +18,16 @@ from kapjourney.ui.pages.client_detail.alerts_panel import AlertsState, alerts_p
 from kapjourney.ui.pages.client_detail.checklist_panel import ChecklistState, checklist_dialog
 from kapjourney.ui.pages.client_detail.common import STAFF, panel
 from kapjourney.ui.pages.client_detail.consent_panel import ConsentPanelState, consent_panel
+from kapjourney.ui.pages.client_detail.exercises_panel import ExercisesPanelState, exercises_panel
 from kapjourney.ui.pages.client_detail.plan_panel import (
     PlanState,
     readiness_panel,
     sessions_table,
+)
+from kapjourney.ui.pages.client_detail.reports_panel import ReportsPanelState, reports_panel
+from kapjourney.ui.pages.client_detail.safety_plan_panel import (
+    SafetyPlanPanelState,
+    safety_plan_panel,
 )
 from kapjourney.ui.pages.client_detail.screening_panel import ScreeningPanelState, screening_panel
 from kapjourney.ui.pages.client_detail.session_forms import (
@@ -32,6 +38,7 @@ from kapjourney.ui.pages.client_detail.session_forms import (
 from kapjourney.ui.session_state import remember
 
 PANELS = (PlanState, AlertsState, ConsentPanelState, ScreeningPanelState)
+PANELS += (SafetyPlanPanelState, ExercisesPanelState, ReportsPanelState)  # issue 4
 RESET_ON_LOAD = (*PANELS, SessionFormState, ChecklistState)
 
 
@@ -107,6 +114,15 @@ def _details() -> rx.Component:
         rx.grid(
             consent_panel(),
             screening_panel(),
+            columns=rx.breakpoints(initial="1", md="2"),
+            align="start",
+            spacing="4",
+            width="100%",
+        ),
+        reports_panel(),
+        rx.grid(  # issue 4: the safety plan and integration exercises
+            safety_plan_panel(),
+            exercises_panel(),
             columns=rx.breakpoints(initial="1", md="2"),
             align="start",
             spacing="4",

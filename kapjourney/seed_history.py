@@ -1,0 +1,380 @@
+"""Months of demo history: daily check-ins, weekly questionnaires, post-session symptom reports
+(some of them worrying, with their alerts), safety plans and integration exercises.
+
+Deterministic (a fixed random seed per client) so the demo and its tests are stable. Nothing is
+recorded for the current local day, so every demo client can still check in today. Alerts come
+from the clinic's safety rules through the same service the app uses, never inserted by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from kapjourney.clock import as_utc
+from kapjourney.domain.enums import AlertStatus
+from kapjourney.domain.instruments import INSTRUMENTS, score
+from kapjourney.domain.models import (
+    Alert,
+    CheckIn,
+    ClinicianAssignment,
+    Course,
+    DosingSession,
+    ExerciseAssignment,
+    QuestionnaireResponse,
+    SafetyPlan,
+    SymptomReport,
+    User,
+)
+from kapjourney.domain.protocol import DEFAULT_FOLLOWUP_MINUTES
+from kapjourney.domain.safety import SYMPTOM_ITEMS, Facts, evaluate, grades
+from kapjourney.services import safety
+
+
+@dataclass(frozen=True)
+class Story:
+    """How one client's course goes, in numbers the generator turns into daily records."""
+
+    mood_start: float  # 1-5
+    mood_gain_per_session: float
+    adherence: float  # chance of a check-in on a given day
+    silent_last_days: int = 0  # no check-ins lately (a recency tier for the dashboard)
+    phq9_start: int = 14
+    gad7_start: int = 12
+    phq9_drop_per_session: float = 1.5
+    item9: int = 0
+    weekly: bool = True  # weekly questionnaires start once screening is reviewed
+
+
+STORIES = {
+    "alex@riverbend.example": Story(2.2, 0.35, 0.82, phq9_start=15, gad7_start=12),
+    "chris@riverbend.example": Story(
+        1.9, 0.0, 0.55, silent_last_days=4, phq9_start=17, gad7_start=15, weekly=False
+    ),
+    "dana@riverbend.example": Story(
+        2.0, 0.5, 0.93, phq9_start=16, gad7_start=11, phq9_drop_per_session=2.8
+    ),
+    "eli@riverbend.example": Story(2.4, 0.3, 0.72, phq9_start=13, gad7_start=9),
+    "farah@riverbend.example": Story(
+        2.3, 0.25, 0.8, silent_last_days=10, phq9_start=12, gad7_start=10
+    ),
+}
+
+NOTES = (
+    "Walked by the river after work.",
+    "Hard day, but I called my sister.",
+    "Slept badly; the neighbours again.",
+    "Felt lighter this morning.",
+    "Journaled about the session.",
+    "Busy at work, a bit on edge.",
+    "Good dinner with friends.",
+    "",
+    "",
+    "",
+)
+
+# Worrying and ordinary reports the demo shows: (client, session number, offset, answers, bp,
+# what the care team did). Chosen so no client's *next* session is put on hold by an open alert
+# (the readiness demo relies on that), except where the story says so.
+REPORTS = {
+    ("eli@riverbend.example", 5, 1440): ({"detached": 1, "nausea": 1}, None, "resolved"),
+    ("farah@riverbend.example", 4, 4320): ({"urinary": 2}, None, "resolved"),
+    ("farah@riverbend.example", 6, 120): ({"dizziness": 2, "headache": 1}, (150, 92, 84), "open"),
+    ("dana@riverbend.example", 4, 120): ({"nausea": 2, "dizziness": 1}, (138, 88, 80), "open"),
+    ("dana@riverbend.example", 3, 1440): ({"headache": 1}, None, ""),
+    ("alex@riverbend.example", 2, 120): ({"nausea": 1, "blurred_vision": 1}, (132, 84, 76), ""),
+    ("alex@riverbend.example", 1, 1440): ({"low_mood": 1}, None, ""),
+}
+
+SAFETY_PLANS = {
+    "chris@riverbend.example": {
+        "warning_signs": "Staying in bed past noon; not answering messages.",
+        "coping": "Cold water on my face, a walk round the block, the breathing exercise.",
+        "distractions": "The coffee shop on 5th; calling Jamie.",
+        "people": "Jamie (sister) (555) 010-3344; Priya (friend) (555) 010-7781.",
+        "professionals": "Dr. Maya Chen at Riverbend, weekdays (555) 010-0199.",
+        "environment": "Jamie keeps my spare medication.",
+        "reasons": "My dog, Biscuit. Seeing my niece grow up.",
+    },
+    "eli@riverbend.example": {
+        "warning_signs": "Skipping meals, scrolling at 3 a.m.",
+        "coping": "Guitar for twenty minutes. Box breathing.",
+        "distractions": "Climbing gym; Sunday football.",
+        "people": "Noor (partner).",
+        "professionals": "Sam Okafor at Riverbend (555) 010-0199.",
+        "environment": "",
+        "reasons": "Noor. The trip we are planning.",
+    },
+    "alex@riverbend.example": {
+        "warning_signs": "Cancelling plans, feeling numb.",
+        "coping": "Music, a hot shower.",
+        "distractions": "",
+        "people": "",
+        "professionals": "",
+        "environment": "",
+        "reasons": "",
+    },
+}
+
+# (client, exercise, session number it follows, days after that session it is due, response)
+EXERCISES = (
+    ("eli@riverbend.example", "intention", 5, 1, "I set 'let go'. I noticed I could."),
+    ("eli@riverbend.example", "journal", 6, 2, "The music in the session felt like a long exhale."),
+    ("eli@riverbend.example", "values", 6, 5, "Family, honesty, making things with my hands."),
+    ("eli@riverbend.example", "letter", 6, 9, ""),
+    ("dana@riverbend.example", "intention", 4, 1, "Kindness. I felt it for about an hour."),
+    ("dana@riverbend.example", "breathing", 4, 3, ""),
+    ("alex@riverbend.example", "journal", 2, 8, ""),
+)
+
+
+def _local(day: date, hour: int, minute: int, tz: str) -> datetime:
+    return as_utc(datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(tz)))
+
+
+def _clip(value: float, low: int = 1, high: int = 5) -> int:
+    return max(low, min(high, round(value)))
+
+
+def _sessions(session: Session, client: User) -> list[DosingSession]:
+    return list(
+        session.exec(
+            select(DosingSession)
+            .where(DosingSession.client_id == client.id, DosingSession.status == "completed")
+            .order_by(DosingSession.scheduled_at)
+        ).all()
+    )
+
+
+def seed_history(session: Session, *, today: date, tz: str) -> None:
+    for email, story in STORIES.items():
+        client = session.exec(select(User).where(User.email == email)).one()
+        course = session.exec(select(Course).where(Course.client_id == client.id)).one()
+        done = _sessions(session, client)
+        rng = random.Random(email)  # noqa: S311 - repeatable demo data, not a secret
+        _checkins(session, client, course.start_date, today, tz, story, done, rng)
+        _questionnaires(session, client, course.start_date, today, tz, story, done, rng)
+        _reports(session, client, email, done)
+    _plans(session)
+    _exercises(session, today)
+    session.flush()
+
+
+def _sessions_before(done: list[DosingSession], at: datetime) -> int:
+    return sum(1 for d in done if as_utc(d.scheduled_at) <= at)
+
+
+def _checkins(session, client, start, today, tz, story, done, rng) -> None:
+    day = start + timedelta(days=1)
+    last = today - timedelta(days=1 + story.silent_last_days)
+    while day <= last:
+        if rng.random() < story.adherence:
+            at = _local(day, 19 + rng.randrange(3), rng.randrange(60), tz)
+            sessions = _sessions_before(done, at)
+            # A dip the day after dosing is common; the trend climbs with each session.
+            after_dose = any(
+                as_utc(d.scheduled_at).astimezone(ZoneInfo(tz)).date() == day - timedelta(days=1)
+                for d in done
+            )
+            base = story.mood_start + story.mood_gain_per_session * sessions
+            mood = _clip(base + rng.uniform(-0.9, 0.9) - (0.6 if after_dose else 0))
+            late = rng.random() < 0.08
+            captured = _local(day + timedelta(days=1), 8, rng.randrange(60), tz) if late else at
+            session.add(
+                CheckIn(
+                    client_id=client.id or 0,
+                    clinic_id=client.clinic_id,
+                    local_date=day,
+                    status="submitted",
+                    mood=mood,
+                    anxiety=_clip(5.6 - base + rng.uniform(-0.9, 0.9)),
+                    sleep=_clip(base + rng.uniform(-1.2, 1.0)),
+                    energy=_clip(base + rng.uniform(-1, 1)) if rng.random() < 0.6 else None,
+                    note=rng.choice(NOTES),
+                    late=late,
+                    captured_at=captured,
+                    submitted_at=captured,
+                    updated_at=captured,
+                )
+            )
+        day += timedelta(days=1)
+
+
+def _answers_for(instrument: str, total: int, rng: random.Random, item9: int = 0) -> dict:
+    """Item answers that add up to ``total`` (spread over the scored items)."""
+    form = INSTRUMENTS[instrument]
+    keys = [i.key for i in form.items if i.scored and i.key != "q9"]
+    top = max(c.value for c in form.items[0].choices)
+    answers = {k: 0 for k in keys}
+    remaining = max(0, total - item9)
+    while remaining > 0:
+        k = rng.choice(keys)
+        if answers[k] < top:
+            answers[k] += 1
+            remaining -= 1
+    if instrument == "phq9":
+        answers["q9"] = item9
+        answers["q10"] = 1 if total >= 10 else 0
+    return answers
+
+
+def _questionnaires(session, client, start, today, tz, story, done, rng) -> None:
+    """Weekly PHQ-9 and GAD-7 after the baseline, falling as sessions accumulate."""
+    if not story.weekly:
+        return
+    week = 1
+    while True:
+        day = start + timedelta(days=7 * week)
+        if day >= today - timedelta(days=story.silent_last_days):
+            break
+        at = _local(day, 18, 30, tz)
+        sessions = _sessions_before(done, at)
+        phq = max(0, round(story.phq9_start - story.phq9_drop_per_session * sessions))
+        gad = max(0, round(story.gad7_start - story.phq9_drop_per_session * 0.8 * sessions))
+        for key, total in (("phq9", phq + rng.randrange(-1, 2)), ("gad7", gad)):
+            total = max(0, total)
+            item9 = story.item9 if key == "phq9" and week == 1 else 0
+            answers = _answers_for(key, total, rng, item9)
+            result = score(INSTRUMENTS[key], answers)
+            response = QuestionnaireResponse(
+                client_id=client.id or 0,
+                clinic_id=client.clinic_id,
+                instrument=key,
+                instrument_version=INSTRUMENTS[key].version,
+                purpose="weekly",
+                status="submitted",
+                answers=json.dumps(answers),
+                score=result.total,
+                band=result.band,
+                flags=json.dumps(list(result.flags)),
+                started_at=at,
+                updated_at=at,
+                submitted_at=at + timedelta(minutes=4),
+            )
+            session.add(response)
+            session.flush()
+            safety.apply(
+                session,
+                client=client,
+                facts=Facts(key, answers),
+                source_kind="questionnaire",
+                source_id=response.id or 0,
+            )
+        week += 1
+
+
+def _reports(session, client, email, done) -> None:
+    clinician_id = _clinician_of(session, client)
+    for dosing in done:
+        for offset in DEFAULT_FOLLOWUP_MINUTES:
+            story = REPORTS.get((email, dosing.number, offset))
+            if story is None and offset > 1440:
+                continue  # the later follow-ups are often skipped
+            present, vitals, outcome = story or ({}, None, "")
+            answers = {key: 0 for key, _ in SYMPTOM_ITEMS} | present
+            due = as_utc(dosing.scheduled_at) + timedelta(minutes=offset)
+            submitted = due + timedelta(minutes=40)
+            systolic, diastolic, pulse = vitals or (None, None, None)
+            graded = grades(answers)
+            facts = Facts(
+                "symptoms",
+                answers,
+                hours_after_dosing=(submitted - as_utc(dosing.scheduled_at)).total_seconds() / 3600,
+                systolic=systolic,
+                diastolic=diastolic,
+                pulse=pulse,
+            )
+            triage = evaluate(facts, safety.rules_for(session, client.clinic_id))
+            report = SymptomReport(
+                client_id=client.id or 0,
+                clinic_id=client.clinic_id,
+                dosing_session_id=dosing.id or 0,
+                offset_minutes=offset,
+                due_at=due,
+                status="submitted",
+                answers=json.dumps(answers),
+                systolic=systolic,
+                diastolic=diastolic,
+                pulse=pulse,
+                max_grade=max(graded.values()),
+                grades=json.dumps(graded),
+                triage=str(triage.tier or "none"),
+                captured_at=submitted,
+                submitted_at=submitted,
+                updated_at=submitted,
+            )
+            session.add(report)
+            session.flush()
+            _, alert = safety.apply(
+                session,
+                client=client,
+                facts=facts,
+                source_kind="symptom_report",
+                source_id=report.id or 0,
+            )
+            if alert is not None and outcome == "resolved":
+                alert.status = AlertStatus.RESOLVED
+                alert.acknowledged_at = submitted + timedelta(minutes=12)
+                alert.acknowledged_by_id = clinician_id
+                alert.resolved_at = submitted + timedelta(hours=3)
+                alert.resolved_by_id = clinician_id
+                alert.resolution_note = "Called the client; settled by the evening. Plan noted."
+                session.add(alert)
+
+
+def _clinician_of(session: Session, client: User) -> int | None:
+    return session.exec(
+        select(ClinicianAssignment.clinician_id).where(ClinicianAssignment.client_id == client.id)
+    ).first()
+
+
+def _plans(session: Session) -> None:
+    for email, steps in SAFETY_PLANS.items():
+        client = session.exec(select(User).where(User.email == email)).one()
+        session.add(
+            SafetyPlan(
+                client_id=client.id or 0,
+                clinic_id=client.clinic_id,
+                updated_by_id=_clinician_of(session, client),
+                **steps,
+            )
+        )
+
+
+def _exercises(session: Session, today: date) -> None:
+    for email, exercise, number, days_after, response in EXERCISES:
+        client = session.exec(select(User).where(User.email == email)).one()
+        dosing = session.exec(
+            select(DosingSession).where(
+                DosingSession.client_id == client.id, DosingSession.number == number
+            )
+        ).one()
+        dosed_on = as_utc(dosing.scheduled_at).date()
+        due = dosed_on + timedelta(days=days_after)
+        completed = as_utc(dosing.scheduled_at) + timedelta(days=days_after, hours=9)
+        finished = bool(response) or exercise == "breathing"
+        session.add(
+            ExerciseAssignment(
+                client_id=client.id or 0,
+                clinic_id=client.clinic_id,
+                dosing_session_id=dosing.id,
+                exercise=exercise,
+                due_date=max(due, today) if not finished else due,
+                status="completed" if finished else "assigned",
+                response=response,
+                assigned_by_id=_clinician_of(session, client) or 0,
+                assigned_at=as_utc(dosing.scheduled_at) + timedelta(hours=3),
+                completed_at=completed if finished else None,
+                updated_at=completed if finished else as_utc(dosing.scheduled_at),
+            )
+        )
+
+
+def open_alerts(session: Session) -> int:
+    """How many demo alerts are still open (for the seed's own tests)."""
+    return len(session.exec(select(Alert).where(Alert.status != AlertStatus.RESOLVED)).all())

@@ -1,0 +1,159 @@
+"""The daily check-in at phone size: three taps save today's entry; changing an answer and adding
+a note update that same entry (checked in the server's database); a note over the limit shows
+its counter and message and keeps every character typed, also after a reload.
+
+The client is made for this test alone (on the server's own database, as a clinician's invite
+would), so no other browser test's seeded client is touched.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from kapjourney import db
+from kapjourney.auth.passwords import hash_password
+from kapjourney.domain.enums import Role
+from kapjourney.domain.models import CheckIn, Clinic, ClinicProtocol, User
+from kapjourney.seed import CLINIC_TZ
+from kapjourney.services.protocol import ensure_clinic_defaults
+from tests.browser.conftest import serious_violations, shot, sign_in
+
+EMAIL = "quinn.checkin@riverbend.example"
+PASSWORD = "quiet morning harbour"
+
+
+def _make_client(db_url: str) -> int:
+    """A client of a clinic of her own whose late window spans all of today, so the Yesterday
+    switch is there whatever the hour the test runs (the demo clinic keeps its settings)."""
+    engine = db.make_engine(db_url)
+    try:
+        with db.session_scope(engine) as s:
+            clinic = Clinic(name="Harbour Test Clinic", slug="harbour-checkin", timezone=CLINIC_TZ)
+            s.add(clinic)
+            s.flush()
+            ensure_clinic_defaults(s, clinic_id=clinic.id)
+            protocol = s.get(ClinicProtocol, clinic.id)
+            protocol.checkin_grace_hours = 24
+            s.add(protocol)
+            client = User(
+                clinic_id=clinic.id,
+                role=Role.CLIENT,
+                email=EMAIL,
+                display_name="Quinn Check",
+                timezone=CLINIC_TZ,
+                password_hash=hash_password(PASSWORD),
+            )
+            s.add(client)
+            s.flush()
+            return client.id
+    finally:
+        engine.dispose()
+
+
+def _rows(db_url: str, client_id: int) -> list[CheckIn]:
+    engine = db.make_engine(db_url)
+    try:
+        with db.session_scope(engine) as s:
+            return list(s.exec(select(CheckIn).where(CheckIn.client_id == client_id)).all())
+    finally:
+        engine.dispose()
+
+
+def _eventually(db_url: str, client_id: int, check, timeout: float = 15) -> list[CheckIn]:
+    """The client's rows once ``check(rows)`` holds (the page saves over a websocket)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = _rows(db_url, client_id)
+        if check(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.25)
+
+
+def _check_page(page, name: str) -> None:
+    shot(page, name)
+    assert serious_violations(page) == [], name
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{name} scrolls sideways on a phone ({width}px)"
+
+
+def _tap(page, scale: str, word: str) -> None:
+    choice = page.locator(f"#scale-{scale}").get_by_role("radio", name=word, exact=True)
+    choice.click()
+    expect(choice).to_be_checked()
+
+
+def test_three_taps_then_changes_update_the_same_day(phone, app_db_url):
+    client_id = _make_client(app_db_url)
+    sign_in(phone, EMAIL, PASSWORD)
+    phone.goto("/checkin")
+    expect(phone.get_by_role("heading", name="Daily check-in")).to_be_visible()
+    expect(phone.locator("#day-switch")).to_be_visible()  # her clinic's window is all day
+    _check_page(phone, "checkin-01-new")
+
+    # Three taps: mood, anxiety, sleep. The third one saves the day's check-in.
+    _tap(phone, "mood", "Good")
+    _tap(phone, "anxiety", "Calm")
+    _tap(phone, "sleep", "Okay")
+    expect(phone.locator("#saved")).to_have_text(
+        re.compile(r"Saved for today at \d{1,2}:\d\d [ap]m")
+    )
+    rows = _eventually(app_db_url, client_id, lambda r: r and r[0].status == "submitted")
+    assert [(r.status, r.mood, r.anxiety, r.sleep, r.late) for r in rows] == [
+        ("submitted", 4, 1, 3, False)
+    ]
+    _check_page(phone, "checkin-02-saved")
+
+    # Change the mood, add energy and a note, and save again: still one entry for the day.
+    _tap(phone, "mood", "Very good")
+    _tap(phone, "energy", "High")
+    note = phone.get_by_label("A note for yourself or your care team (optional)")
+    note.fill("A walk by the water helped.")
+    expect(phone.locator("#checkin-note-count")).to_have_text("27 / 500")
+    phone.get_by_role("button", name="Save").click()
+    rows = _eventually(
+        app_db_url, client_id, lambda r: r and r[0].note == "A walk by the water helped."
+    )
+    assert [(r.status, r.mood, r.energy, r.note) for r in rows] == [
+        ("submitted", 5, 5, "A walk by the water helped.")
+    ]
+
+    # A note over the limit: the counter and a message at the note; nothing typed is lost.
+    long_note = "Today I noticed " + "a little more calm, " * 30 + "truly."  # 622 characters
+    note.fill(long_note)
+    expect(phone.locator("#checkin-note-count")).to_have_text(f"{len(long_note)} / 500")
+    error = phone.locator("#checkin-note-error")
+    expect(error).to_contain_text("Notes can be up to 500 characters")
+    phone.get_by_role("button", name="Save").click()
+    expect(error).to_contain_text("Please shorten it by 122 characters.")
+    expect(note).to_have_value(long_note)
+    _check_page(phone, "checkin-03-long-note")
+    rows = _eventually(app_db_url, client_id, lambda r: r and len(r[0].note) > 500)
+    assert len(rows) == 1 and rows[0].note == long_note
+
+    # Back later: the draft note is still there, with its message.
+    phone.reload()
+    expect(note).to_have_value(long_note)
+    expect(error).to_contain_text("Notes can be up to 500 characters")
+    expect(phone.locator("#scale-mood").get_by_role("radio", name="Very good")).to_be_checked()
+    assert len(_rows(app_db_url, client_id)) == 1
+
+    # Yesterday, while its window is open: a late entry, also in three taps.
+    phone.locator("#day-switch").get_by_role("radio", name="Yesterday").click()
+    expect(phone.locator("#late")).to_have_text("Late entry")
+    expect(phone.locator("#late-hint")).to_contain_text("kept as a late entry")
+    _check_page(phone, "checkin-04-yesterday")
+    _tap(phone, "mood", "Low")
+    _tap(phone, "anxiety", "Uneasy")
+    _tap(phone, "sleep", "Poor")
+    expect(phone.locator("#saved")).to_contain_text("Saved for yesterday at")
+    yesterday = datetime.now(ZoneInfo(CLINIC_TZ)).date() - timedelta(days=1)
+    rows = _eventually(app_db_url, client_id, lambda r: len(r) == 2)
+    late = [(r.local_date, r.mood, r.late, r.status) for r in rows if r.late]
+    assert late == [(yesterday, 2, True, "submitted")]
+    assert [r.late for r in rows if r.local_date != yesterday] == [False]
