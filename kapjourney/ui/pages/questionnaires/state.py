@@ -13,6 +13,7 @@ from kapjourney.routes import SUPPORT, form_url
 from kapjourney.services import questionnaires
 from kapjourney.services.today import get_today
 from kapjourney.services.validation import small_int
+from kapjourney.ui.components.questionnaire import show_result
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.session_state import remember
 
@@ -118,12 +119,7 @@ class DueFormState(rx.State):
             return rx.redirect(SUPPORT)
         if result.alert:
             await self._show_crisis()
-        done = await self.get_state(DueResultState)
-        done.shown = True
-        done.scored = result.score is not None
-        done.score = result.score or 0
-        done.max_score = result.max_score
-        done.band = result.band
+        show_result(await self.get_state(DueResultState), result)
         return rx.scroll_to("questionnaire")
 
 

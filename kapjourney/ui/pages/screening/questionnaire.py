@@ -14,14 +14,14 @@ from kapjourney.routes import QUESTIONNAIRE, SCREENING
 from kapjourney.services import screening
 from kapjourney.services.today import get_today
 from kapjourney.services.validation import small_int
-from kapjourney.ui.components.choices import (
-    choice_card,
-    choice_cards,
-    loading,
-    not_found,
-    problem_text,
-)
+from kapjourney.ui.components.choices import loading, not_found
 from kapjourney.ui.components.crisis import crisis_callout
+from kapjourney.ui.components.questionnaire import (
+    answered_count,
+    question_card,
+    score_result,
+    show_result,
+)
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.layout import client_page
 from kapjourney.ui.session_state import remember
@@ -133,12 +133,7 @@ class QuestionnaireState(rx.State):
             return rx.toast.error("Not found.")
         if result.alert:
             await self._show_crisis()
-        done = await self.get_state(ResultState)
-        done.shown = True
-        done.scored = result.score is not None
-        done.score = result.score or 0
-        done.max_score = result.max_score
-        done.band = result.band
+        show_result(await self.get_state(ResultState), result)
         return rx.scroll_to("questionnaire")
 
 
@@ -150,68 +145,14 @@ class ResultState(rx.State):
     band: str = ""
 
 
-def _item(item: FormItemView) -> rx.Component:
-    qid = "item-" + item.key
-    problem = QuestionnaireState.problems[item.key].to(str)
-    answer = QuestionnaireState.answers[item.key].to(str)
-    return rx.card(
-        rx.vstack(
-            rx.text(
-                rx.text.span(item.number.to_string(), ". ", aria_hidden="true"),
-                item.text,
-                weight="medium",
-                size="3",
-                id=qid + "-text",
-            ),
-            rx.cond(item.hint != "", rx.text(item.hint, size="2", color_scheme="gray")),
-            rx.cond(
-                item.kind == "text",
-                rx.text_area(
-                    default_value=item.answer,
-                    on_blur=lambda v: QuestionnaireState.write(item.key, v),
-                    aria_labelledby=qid + "-text",
-                    aria_describedby=qid + "-problem",
-                    max_length=2000,
-                    rows="4",
-                    size="3",
-                    width="100%",
-                    id=qid + "-input",
-                ),
-                choice_cards(
-                    rx.foreach(item.choices, lambda c: choice_card(c.label, c.value.to_string())),
-                    question_id=qid + "-text",
-                    value=answer,
-                    on_change=lambda v: QuestionnaireState.choose(item.key, v),
-                    columns=rx.cond(item.kind == "yesno", "2", "1"),
-                    invalid=problem != "",
-                    described_by=qid + "-problem",
-                ),
-            ),
-            problem_text(problem, qid + "-problem"),
-            spacing="3",
-            width="100%",
-        ),
-        width="100%",
-        id=qid,
-        scroll_margin_top="80px",  # clear of the sticky header
-        class_name="question",
-    )
-
-
 def _form() -> rx.Component:
     return rx.vstack(
         rx.text(QuestionnaireState.preamble, size="3", weight="medium"),
-        rx.foreach(QuestionnaireState.items, _item),
-        rx.text(
-            QuestionnaireState.answered.to_string(),
-            " of ",
-            QuestionnaireState.required.to_string(),
-            " answered",
-            size="2",
-            weight="medium",
-            id="answered-count",
-            aria_live="polite",
+        rx.foreach(
+            QuestionnaireState.items,
+            lambda item: question_card(item, QuestionnaireState, text_input=True),
         ),
+        answered_count(QuestionnaireState),
         rx.button(
             "Submit", size="3", width="100%", on_click=QuestionnaireState.submit, id="q-submit"
         ),
@@ -224,41 +165,9 @@ def _form() -> rx.Component:
 
 
 def _result() -> rx.Component:
-    return rx.vstack(
-        rx.callout(
-            "Thank you. Your answers are saved and sent to your care team.",
-            icon="circle-check",
-            color_scheme="green",
-            high_contrast=True,
-            width="100%",
-            id="q-done",
-        ),
-        rx.cond(
-            ResultState.scored,
-            rx.card(
-                rx.vstack(
-                    rx.text(
-                        "Your score: ",
-                        rx.text.strong(
-                            ResultState.score.to_string(), " of ", ResultState.max_score.to_string()
-                        ),
-                        rx.cond(ResultState.band != "", " · " + ResultState.band, ""),
-                        size="3",
-                        id="q-score",
-                    ),
-                    rx.text(
-                        "This is for your clinician to discuss with you. It is not a diagnosis.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
-                    spacing="2",
-                ),
-                width="100%",
-            ),
-        ),
+    return score_result(
+        ResultState,
         rx.link("Back to your screening", href=SCREENING, weight="medium", id="q-back"),
-        spacing="4",
-        width="100%",
     )
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from kapjourney.domain.schemas import ChoiceView, SymptomItemView
+from kapjourney.domain.schemas import ChoiceView
 from kapjourney.routes import REPORT, SUPPORT, TODAY
-from kapjourney.ui.components.choices import choice_cards, loading, not_found, problem_text
+from kapjourney.ui.components.choices import loading, not_found
 from kapjourney.ui.components.fields import field_error, form_error
+from kapjourney.ui.components.questionnaire import answered_count, question_card
 from kapjourney.ui.layout import client_page
 from kapjourney.ui.pages.symptoms.state import SymptomReportState
 
@@ -26,38 +27,6 @@ def _choice(choice: ChoiceView) -> rx.Component:
         justify_content="flex-start",
         # "None" spans the row: the answer most people give, and the easiest to tap.
         grid_column=rx.cond(choice.value == 0, "1 / -1", "auto"),
-    )
-
-
-def _item(item: SymptomItemView) -> rx.Component:
-    qid = "item-" + item.key
-    problem = S.problems[item.key].to(str)
-    return rx.card(
-        rx.vstack(
-            rx.text(
-                rx.text.span(item.number.to_string(), ". ", aria_hidden="true"),
-                item.text,
-                weight="medium",
-                size="3",
-                id=qid + "-text",
-            ),
-            choice_cards(
-                rx.foreach(item.choices, _choice),
-                question_id=qid + "-text",
-                value=S.answers[item.key].to(str),
-                on_change=lambda v: S.choose(item.key, v),
-                columns="2",
-                invalid=problem != "",
-                described_by=qid + "-problem",
-            ),
-            problem_text(problem, qid + "-problem"),
-            spacing="3",
-            width="100%",
-        ),
-        width="100%",
-        id=qid,
-        scroll_margin_top="80px",
-        class_name="question",
     )
 
 
@@ -170,19 +139,13 @@ def _form() -> rx.Component:
     return rx.vstack(
         _told(),
         rx.text(S.preamble, size="3", weight="medium"),
-        rx.foreach(S.items, _item),
+        rx.foreach(
+            S.items,
+            lambda item: question_card(item, S, columns="2", choice=_choice, with_hint=False),
+        ),
         _readings(),
         _note(),
-        rx.text(
-            S.answered.to_string(),
-            " of ",
-            S.required.to_string(),
-            " answered",
-            size="2",
-            weight="medium",
-            id="answered-count",
-            aria_live="polite",
-        ),
+        answered_count(S),
         form_error(S.form_error),
         rx.button(
             "Send to my care team",
