@@ -6,6 +6,8 @@ seed          load the demo clinic when the database is empty
 setup         init + migrate + seed (what ``make run`` does before serving)
 verify-audit  check the audit hash chain and report the first broken link
 demo-logins   print the demo sign-ins
+notify-worker run the reminder worker (plan and send Web Push reminders); --once for one tick
+vapid-public-key  print the server's VAPID public key (the browsers' applicationServerKey)
 """
 
 from __future__ import annotations
@@ -89,12 +91,34 @@ def cmd_verify_audit() -> int:
     return 1
 
 
+def cmd_notify_worker(once: bool = False) -> int:
+    import asyncio
+    import contextlib
+    import logging
+
+    from kapjourney.notifications.worker import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_forever(once=once))
+    return 0
+
+
+def cmd_vapid_public_key() -> int:
+    from kapjourney.notifications.vapid import load_keys
+
+    print(load_keys(get_settings()).public_key)
+    return 0
+
+
 COMMANDS = {
     "init": cmd_init,
     "migrate": cmd_migrate,
     "seed": cmd_seed,
     "demo-logins": cmd_demo_logins,
     "verify-audit": cmd_verify_audit,
+    "notify-worker": cmd_notify_worker,
+    "vapid-public-key": cmd_vapid_public_key,
 }
 
 
@@ -103,9 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="kapjourney", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=[*COMMANDS, "setup"])
+    parser.add_argument("--once", action="store_true", help="notify-worker: one tick, then exit")
     args = parser.parse_args(argv)
     if args.command == "setup":
         return cmd_init() or cmd_migrate() or cmd_seed()
+    if args.command == "notify-worker":
+        return cmd_notify_worker(once=args.once)
     return COMMANDS[args.command]()
 
 

@@ -20,6 +20,7 @@ SAFETY_PLAN = "/safety-plan"
 JOURNAL = "/journal"  # integration exercises
 EXERCISE = "/journal/[assignment_id]"
 PROGRESS = "/progress"
+SETTINGS = "/settings"  # reminders and this person's devices (every role)
 CLINICIAN_HOME = "/clinician"
 CLIENT_DETAIL = "/clinician/client/[client_id]"
 PROTOCOL = "/clinician/protocol"

@@ -1,5 +1,6 @@
 """Months of demo history: daily check-ins, weekly questionnaires, post-session symptom reports
-(some of them worrying, with their alerts), safety plans and integration exercises.
+(some of them worrying, with their alerts), safety plans, integration exercises, and the
+reminders sent to three clients' phones.
 
 Deterministic (a fixed random seed per client) so the demo and its tests are stable. Nothing is
 recorded for the current local day, so every demo client can still check in today. Alerts come
@@ -8,12 +9,16 @@ from the clinic's safety rules through the same service the app uses, never inse
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlmodel import Session, select
 
 from kapjourney.clock import as_utc
@@ -24,16 +29,23 @@ from kapjourney.domain.models import (
     CheckIn,
     ClinicianAssignment,
     Course,
+    DeliveryAttempt,
     DosingSession,
     ExerciseAssignment,
+    Notification,
+    PushSubscription,
     QuestionnaireResponse,
+    ReminderPreference,
     SafetyPlan,
     SymptomReport,
     User,
 )
 from kapjourney.domain.protocol import DEFAULT_FOLLOWUP_MINUTES
+from kapjourney.domain.reminders import CHECKIN_DUE, end_of_day
 from kapjourney.domain.safety import SYMPTOM_ITEMS, Facts, evaluate, grades
+from kapjourney.routes import CHECKIN
 from kapjourney.services import safety
+from kapjourney.services.reminders import endpoint_hash
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,7 @@ def seed_history(session: Session, *, today: date, tz: str) -> None:
         _reports(session, client, email, done)
     _plans(session)
     _exercises(session, today)
+    _reminders(session, today, tz)
     session.flush()
 
 
@@ -373,6 +386,123 @@ def _exercises(session: Session, today: date) -> None:
                 updated_at=completed if finished else as_utc(dosing.scheduled_at),
             )
         )
+
+
+# Phones that get reminders, and how the last ones went, so the care team's Reminders panel shows
+# each state: Chris's reach him (though he has stopped checking in), Farah's subscription ended
+# (the push service answered 410), Dana turned notifications off on her phone. Alex, Bea and Eli
+# never turned reminders on. The endpoints are made up: no push service knows them, so when the
+# app's reminder worker sends to an active demo device the attempt fails and the panel says so.
+DEVICES = {
+    "chris@riverbend.example": ("Chrome on Android", "reaching"),
+    "farah@riverbend.example": ("Chrome on Android", "expired"),
+    "dana@riverbend.example": ("Samsung Internet on Android", "revoked"),
+}
+LAST_SENT_DAYS_AGO = {"reaching": 1, "expired": 12, "revoked": 3}
+REMINDER_DAYS = 7  # daily check-in reminders accepted, up to the last one
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+SEED_WORKER = "demo-seed"
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def demo_subscription(name: str) -> tuple[str, str, str]:
+    """A demo device's endpoint, p256dh and auth: a real P-256 point and a 16-byte secret,
+    derived from the name so every seed makes the same ones."""
+    digest = hashlib.sha256(f"kap-journey-demo-push:{name}".encode()).digest()
+    secret = int.from_bytes(digest, "big") % (P256_ORDER - 1) + 1
+    point = (
+        ec.derive_private_key(secret, ec.SECP256R1())
+        .public_key()
+        .public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    )
+    auth = hashlib.sha256(b"auth:" + digest).digest()[:16]
+    return f"https://fcm.googleapis.com/fcm/send/demo-{name}", _b64url(point), _b64url(auth)
+
+
+def _reminders(session: Session, today: date, tz: str) -> None:
+    for email, (label, story) in DEVICES.items():
+        client = session.exec(select(User).where(User.email == email)).one()
+        course = session.exec(select(Course).where(Course.client_id == client.id)).one()
+        endpoint, p256dh, auth = demo_subscription(email.split("@")[0])
+        added = _local(course.start_date + timedelta(days=1), 20, 5, tz)
+        device = PushSubscription(
+            user_id=client.id or 0,
+            endpoint=endpoint,
+            endpoint_hash=endpoint_hash(endpoint),
+            p256dh=p256dh,
+            auth=auth,
+            device=label,
+            push_host="fcm.googleapis.com",
+            created_at=added,
+            seen_at=added,
+        )
+        session.add(device)
+        session.flush()
+        last = today - timedelta(days=LAST_SENT_DAYS_AGO[story])
+        for back in range(REMINDER_DAYS - 1, -1, -1):
+            _reminder(session, client, device, last - timedelta(days=back), tz, gone=False)
+        device.seen_at = _local(last, 19, 1, tz)
+        preference = ReminderPreference(
+            user_id=client.id or 0, permission="granted", permission_at=added, updated_at=added
+        )
+        if story == "expired":  # the next reminder met a 410: the subscription had ended
+            _reminder(session, client, device, last + timedelta(days=1), tz, gone=True)
+            device.status, device.disabled_at = "expired", device.last_failure_at
+        if story == "revoked":  # her phone reported the permission gone the next morning
+            preference.permission = "denied"
+            preference.permission_at = _local(last + timedelta(days=1), 8, 10, tz)
+            device.seen_at = preference.permission_at
+        session.add(device)
+        session.add(preference)
+
+
+def _reminder(
+    session: Session, client: User, device: PushSubscription, day: date, tz: str, *, gone: bool
+) -> None:
+    """One daily check-in reminder at 19:00 and its one attempt: accepted (201) or gone (410)."""
+    due = _local(day, 19, 0, tz)
+    at = due + timedelta(seconds=4)
+    checked_in = session.exec(
+        select(CheckIn.id).where(CheckIn.client_id == client.id, CheckIn.local_date == day)
+    ).first()
+    notification = Notification(
+        public_id=hashlib.sha256(f"{client.email}:{CHECKIN_DUE}:{day}".encode()).hexdigest()[:32],
+        user_id=client.id or 0,
+        kind=CHECKIN_DUE,
+        slot=day.isoformat(),
+        url=CHECKIN,
+        due_at=due,
+        expires_at=end_of_day(day, ZoneInfo(tz)),
+        status="failed" if gone else "sent",
+        outcome="gone" if gone else "sent",
+        attempts=1 if gone else 0,
+        claimed_by=SEED_WORKER,
+        created_at=due,
+        sent_at=None if gone else at,
+        shown_at=None if gone else at + timedelta(seconds=3),
+        clicked_at=at + timedelta(minutes=6) if checked_in and not gone else None,
+    )
+    session.add(notification)
+    session.flush()
+    session.add(
+        DeliveryAttempt(
+            notification_id=notification.id or 0,
+            subscription_id=device.id or 0,
+            attempted_at=at,
+            outcome="gone" if gone else "sent",
+            status_code=410 if gone else 201,
+            duration_ms=110 + (day.toordinal() * 37) % 140,
+            worker=SEED_WORKER,
+        )
+    )
+    device.last_outcome = "gone" if gone else "sent"
+    if gone:
+        device.last_failure_at = at
+    else:
+        device.last_success_at = at
 
 
 def open_alerts(session: Session) -> int:

@@ -39,6 +39,20 @@ class Settings(BaseSettings):
     signin_max_failures_per_account: int = 5
     signin_max_failures_per_address: int = 50
 
+    # Web Push. The VAPID private key is read from KJ_VAPID_PRIVATE_KEY (raw 32-byte base64url)
+    # or generated once into the data directory; the subject is the operator's contact.
+    vapid_private_key: str = Field(default="", repr=False)
+    vapid_subject: str = ""
+    # Push services a subscription may use: hosts ("*.push.apple.com", HTTPS on 443 only) and
+    # exact origins (tests add their loopback service). Empty means the browsers' own services.
+    push_allowed: str = ""
+    # The reminder worker: a lifespan task in every app worker unless switched off here (then run
+    # ``python -m kapjourney.cli notify-worker``).
+    notify_in_app: bool = True
+    notify_interval_seconds: float = 30.0
+    notify_lease_seconds: int = 120
+    notify_max_attempts: int = 5
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -67,6 +81,14 @@ class Settings(BaseSettings):
         # with Secure, so plain-HTTP localhost uses the bare name.
         return "__Host-kj_session" if self.secure_cookies else "kj_session"
 
+    @property
+    def push_subject(self) -> str:
+        """The VAPID ``sub``: the configured contact, else a mailto at this host."""
+        if self.vapid_subject:
+            return self.vapid_subject
+        host = urlsplit(self.public_url).hostname or "localhost"
+        return f"mailto:push@{host}"
+
     def session_secret(self) -> str:
         """The server secret, from the environment or the data directory; never a default."""
         if self.secret_key:
@@ -90,13 +112,20 @@ def ensure_local_secrets(settings: Settings) -> list[Path]:
         if not path.exists():
             _write_private(path, secrets.token_urlsafe(48))
             created.append(path)
+    if not settings.vapid_private_key:
+        path = settings.data_dir / "vapid_private.pem"
+        if not path.exists():
+            from kapjourney.notifications.vapid import generate_pem
+
+            _write_private(path, generate_pem())
+            created.append(path)
     return created
 
 
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(text + "\n")
+        handle.write(text if text.endswith("\n") else text + "\n")
 
 
 @lru_cache(maxsize=1)

@@ -345,7 +345,7 @@ def test_on_the_day_clocks_go_forward_the_window_closes_at_wall_clock_noon(engin
         ("2026-11-21T13:55:00+00:00", True),  # five minutes ago
         ("2026-11-21T08:55:00-05:00", True),  # the same, as the phone writes it
         ("2026-11-21T14:05:00+00:00", False),  # in the future: a fast phone clock
-        ("2026-11-19T14:00:00+00:00", False),  # older than yesterday
+        ("2026-11-01T14:00:00+00:00", False),  # weeks old: the phone's clock is wrong
         ("2026-11-21T13:55:00", False),  # no zone
         ("yesterday-ish", False),
         ("9" * 10_000, False),
@@ -369,6 +369,30 @@ def test_an_entry_captured_yesterday_evening_and_synced_this_morning_is_yesterda
 ):
     view = submit(ada, captured_at="2026-11-20T21:30:00-05:00")
     assert (view.local_date, view.late) == ("2026-11-20", True)
+
+
+def test_an_entry_captured_on_a_closed_day_is_refused_at_day_not_moved_to_today(
+    engine, personas, ada, morning
+):
+    """Two days late (a phone that stayed offline): its answers belong to Thursday, whose
+    window has closed; it is refused with a message naming the day, and nothing is stored."""
+    with pytest.raises(ValidationFailed) as refused:
+        submit(ada, captured_at="2026-11-19T20:00:00-05:00")
+    assert set(refused.value.fields) == {"day"}
+    assert "Thu 19 Nov" in refused.value.fields["day"]
+    assert rows(engine, personas.client.id) == []
+
+
+def test_an_older_offline_entry_replayed_after_a_newer_one_changes_nothing(
+    engine, personas, ada, morning
+):
+    """Last capture wins, not last arrival: a queued entry from earlier this morning that
+    arrives after one made later keeps the later answers."""
+    submit(ada, sid="newer-entry-1", mood=5, captured_at="2026-11-21T13:50:00+00:00")
+    submit(ada, sid="older-entry-1", mood=1, captured_at="2026-11-21T12:00:00+00:00")
+    [row] = rows(engine, personas.client.id)
+    assert row.mood == 5
+    assert row.captured_at.replace(tzinfo=UTC) == datetime(2026, 11, 21, 13, 50, tzinfo=UTC)
 
 
 # --- Bad input at its field ---------------------------------------------------------------------

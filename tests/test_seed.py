@@ -19,11 +19,16 @@ from kapjourney.domain.models import (
     Clinic,
     ClinicianAssignment,
     Course,
+    DeliveryAttempt,
     DosingSession,
     Invite,
+    Notification,
+    PushSubscription,
     User,
 )
 from kapjourney.domain.schemas import Actor
+from kapjourney.notifications.endpoints import Allowlist, check_subscription
+from kapjourney.notifications.messages import MESSAGES
 from kapjourney.seed import (
     CLIENT_PASSWORD,
     CLINIC_TZ,
@@ -32,7 +37,8 @@ from kapjourney.seed import (
     is_empty,
     seed_demo,
 )
-from kapjourney.services import audit, clients, today
+from kapjourney.seed_history import DEVICES, demo_subscription
+from kapjourney.services import audit, clients, reminders, today
 from kapjourney.services.uow import unit_of_work
 from kapjourney.settings import Settings
 from tests.support import count
@@ -223,3 +229,103 @@ def test_the_seed_places_sessions_relative_to_the_day_it_runs(engine):
     assert as_utc(nxt.scheduled_at).astimezone(LA).date() == later.astimezone(
         LA
     ).date() + timedelta(days=1)
+
+
+# --- Reminders (issue 5): the care team's panel shows several states across the demo ---
+
+EXPECTED_HEALTH = {
+    "alex": ("never", "Never turned on"),
+    "bea": ("never", "Never turned on"),
+    "chris": ("reaching", "Reaching them"),
+    "dana": ("revoked", "Permission turned off"),
+    "eli": ("never", "Never turned on"),
+    "farah": ("expired", "Expired"),
+}
+
+
+def _health(engine, email: str):
+    admin = _actor(_user(engine, "jordan.reyes@riverbend.example"))
+    client = _user(engine, email)
+    with time_machine.travel(LATE_EVENING_LA, tick=False), unit_of_work() as s:
+        return reminders.delivery_health(session=s, actor=admin, client_id=client.id)
+
+
+@pytest.mark.parametrize(("name", "expected"), sorted(EXPECTED_HEALTH.items()))
+def test_the_demo_shows_each_reminder_health_state(engine, seeded, name, expected):
+    view = _health(engine, f"{name}@riverbend.example")
+    assert (view.state, view.label) == expected
+    if name == "chris":
+        assert view.last_success == "Yesterday, 7:00 pm"
+        assert [(d.label, d.status, d.healthy) for d in view.devices] == [
+            ("Chrome on Android", "active", True)
+        ]
+    if name == "farah":
+        assert [(d.status, d.healthy) for d in view.devices] == [("expired", False)]
+        assert view.last_success.endswith("7:00 pm")
+
+
+def test_every_seeded_reminder_was_sent_once_with_a_matching_attempt(engine, seeded):
+    with db.session_scope(engine) as s:
+        devices = {d.id: d for d in s.exec(select(PushSubscription)).all()}
+        owners = {d.user_id: d.id for d in devices.values()}
+        # (The history's urgent alerts also queued reminders for their clinicians.)
+        notifications = s.exec(
+            select(Notification).where(Notification.user_id.in_(list(owners)))
+        ).all()
+        attempts = s.exec(select(DeliveryAttempt)).all()
+        by_notification = Counter(a.notification_id for a in attempts)
+        pairs = {(a.notification_id, a.subscription_id, a.outcome, a.status_code) for a in attempts}
+        rows = [(n.id, n.user_id, n.kind, n.status, n.outcome, n.url) for n in notifications]
+    assert len(devices) == len(DEVICES) == 3
+    # 7 accepted reminders per device, and Farah's last one met a 410.
+    assert len(rows) == 3 * 7 + 1
+    assert all(count == 1 for count in by_notification.values())
+    assert set(by_notification) == {row[0] for row in rows}
+    for nid, user_id, kind, status, outcome, url in rows:
+        assert kind == "checkin_due" and url == "/checkin"
+        code = 201 if outcome == "sent" else 410
+        assert (status, outcome) in (("sent", "sent"), ("failed", "gone"))
+        assert (nid, owners[user_id], outcome, code) in pairs
+    # Nothing is left for the reminder worker to pick up: no pending or half-sent rows.
+    assert {row[3] for row in rows} == {"sent", "failed"}
+    assert len(attempts) == len(rows)
+    # What those reminders said on the lock screen: the generic check-in text only.
+    assert MESSAGES["checkin_due"].title == "Time for your daily check-in"
+
+
+def test_demo_devices_are_valid_subscriptions_made_the_same_way_every_time(engine, seeded):
+    with db.session_scope(engine) as s:
+        stored = {
+            d.endpoint: (d.endpoint_hash, d.p256dh, d.auth, d.push_host)
+            for d in s.exec(select(PushSubscription)).all()
+        }
+    for email in DEVICES:
+        name = email.split("@")[0]
+        endpoint, p256dh, auth = demo_subscription(name)
+        assert demo_subscription(name) == (endpoint, p256dh, auth)
+        assert endpoint == f"https://fcm.googleapis.com/fcm/send/demo-{name}"
+        # The same checks a browser's subscription must pass (real P-256 point, 16-byte auth).
+        checked = check_subscription(
+            {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}}, Allowlist.parse("")
+        )
+        assert (checked.p256dh, checked.auth) == (p256dh, auth)
+        assert stored[endpoint] == (
+            reminders.endpoint_hash(endpoint),
+            p256dh,
+            auth,
+            "fcm.googleapis.com",
+        )
+    assert len({demo_subscription(e.split("@")[0])[1] for e in DEVICES}) == len(DEVICES)
+
+
+def test_the_demo_clients_settings_page_lists_their_devices(engine, seeded):
+    chris = _actor(_user(engine, "chris@riverbend.example"))
+    alex = _actor(_user(engine, "alex@riverbend.example"))
+    with time_machine.travel(LATE_EVENING_LA, tick=False), unit_of_work() as s:
+        mine = reminders.get_settings(session=s, actor=chris)
+        none = reminders.get_settings(session=s, actor=alex)
+    assert [(d.label, d.status_label, d.last_delivery) for d in mine.devices] == [
+        ("Chrome on Android", "On", "Last reminder reached it Yesterday, 7:00 pm")
+    ]
+    assert (mine.permission, mine.checkin_time) == ("granted", "19:00")
+    assert none.devices == [] and none.permission == ""

@@ -38,6 +38,8 @@
       return result;
     },
     signOut: async function () {
+      // PWA (pwa.js): send entries saved on this phone, then drop the rest, before signing out.
+      if (window.kjPwa && !(await window.kjPwa.prepareSignOut())) return;
       await postJSON("/auth/signout", {});
       window.location.assign("/signin");
     },

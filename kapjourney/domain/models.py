@@ -470,3 +470,82 @@ class ExerciseAssignment(SQLModel, table=True):
     assigned_at: datetime = Field(default_factory=now, sa_column=_ts())
     completed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+
+
+class PushSubscription(SQLModel, table=True):
+    """One device's Web Push subscription. The endpoint is a bearer capability: kept, never
+    logged or shown; rows are found by its SHA-256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    endpoint: str = Field(sa_column=Column(Text, nullable=False))
+    endpoint_hash: str = Field(max_length=64, unique=True)
+    p256dh: str = Field(max_length=128)
+    auth: str = Field(max_length=64)
+    device: str = Field(default="", max_length=80)  # "Chrome on Android", from the user agent
+    push_host: str = Field(default="", max_length=120)
+    status: str = Field(default="active", max_length=16)  # active|expired|unsubscribed|refused
+    created_at: datetime = Field(default_factory=now, sa_column=_ts())
+    seen_at: datetime = Field(default_factory=now, sa_column=_ts())  # last re-save by the app
+    disabled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_success_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_failure_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_outcome: str = Field(default="", max_length=16)
+
+
+class ReminderPreference(SQLModel, table=True):
+    """When a user wants reminders, and what their devices last said about permission."""
+
+    user_id: int = Field(primary_key=True, foreign_key="user.id")
+    checkin_enabled: bool = Field(default=True)
+    checkin_time: str = Field(default="19:00", max_length=5)  # local HH:MM
+    quiet_start: str = Field(default="22:00", max_length=5)
+    quiet_end: str = Field(default="08:00", max_length=5)
+    permission: str = Field(default="", max_length=16)  # granted | denied | default | ""
+    permission_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts())
+
+
+class Notification(SQLModel, table=True):
+    """The reminder outbox: written before anything is sent, one row per (user, kind, slot).
+
+    A worker claims a row by a conditional update (pending, or sending with an expired lease)
+    and records every attempt, so several workers never send twice and a crash is retried."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "slot", name="uq_notification_slot"),
+        Index("ix_notification_work", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=32, unique=True)  # opaque id carried in the payload
+    user_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(max_length=24)
+    slot: str = Field(max_length=64)
+    url: str = Field(default="/", max_length=200)
+    due_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    status: str = Field(default="pending", max_length=16)  # pending|sending|sent|failed|skipped
+    outcome: str = Field(default="", max_length=24)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    lease_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    claimed_by: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts())
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    shown_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    clicked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One send of one notification to one device, whatever came of it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    subscription_id: int = Field(foreign_key="pushsubscription.id", index=True)
+    attempted_at: datetime = Field(default_factory=now, sa_column=_ts())
+    outcome: str = Field(max_length=16)
+    status_code: int | None = Field(default=None)
+    retry_after: int | None = Field(default=None)
+    duration_ms: int = Field(default=0)
+    worker: str = Field(default="", max_length=64)

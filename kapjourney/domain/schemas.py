@@ -631,5 +631,39 @@ class ExerciseView(_View):
     max_chars: int
 
 
+# --- Reminders and devices (issue 5) ---
+
+
+class DeviceView(_View):
+    device_id: int
+    label: str  # "Chrome on Android"
+    status: str  # active | expired | unsubscribed | refused
+    status_label: str
+    added: str
+    last_delivery: str  # "Reached this device Tue 17 Nov, 19:00" / "No reminder sent yet"
+    healthy: bool
+
+
+class ReminderSettingsView(_View):
+    is_client: bool
+    checkin_enabled: bool
+    checkin_time: str
+    quiet_start: str
+    quiet_end: str
+    devices: list[DeviceView]
+    permission: str  # as last reported by a device: granted | denied | default | ""
+    problems: dict[str, str] = {}
+
+
+class DeliveryHealthView(_View):
+    """Whether reminders are reaching a client, for their care team."""
+
+    state: str  # reaching | failing | expired | revoked | never | off
+    label: str
+    detail: str
+    last_success: str
+    devices: list[DeviceView]
+
+
 NextSessionView.model_rebuild()
 TodayView.model_rebuild()

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kapjourney import db
 from kapjourney.auth import sessions, signin
 from kapjourney.domain.errors import NotFound, ValidationFailed
+from kapjourney.http import offline, push
 from kapjourney.routes import HOME_BY_ROLE, SIGNIN, TODAY
 from kapjourney.services import accounts
 from kapjourney.services.consent_pdf import consent_pdf as consent_pdf_service
@@ -237,6 +238,9 @@ def create_api(settings: Settings | None = None) -> FastAPI:
                 "cache-control": "no-store",
             },
         )
+
+    push.register(api, settings)  # service worker, push subscriptions, offline replay
+    api.include_router(offline.router)  # the offline page the service worker falls back to
 
     @api.get("/api/health")
     async def health() -> JSONResponse:

@@ -12,7 +12,7 @@ from kapjourney.domain.errors import ValidationFailed
 from kapjourney.domain.models import Alert, User
 from kapjourney.domain.safety import ALERT_REASONS, TIER_ORDER, Triage
 from kapjourney.domain.schemas import Actor, AlertRow
-from kapjourney.services import audit
+from kapjourney.services import audit, outbox
 from kapjourney.services.clients import deny, fetch, load_client
 from kapjourney.services.formatting import when
 from kapjourney.services.validation import clean_text
@@ -49,6 +49,7 @@ def raise_alert(
         subject_client_id=client.id,
         detail=f"alert={alert.id}",
     )
+    outbox.enqueue_alert(session, alert, at=now())  # the care team's push, same transaction
     return alert
 
 
@@ -95,6 +96,8 @@ def raise_for(
         alert.resolved_by_id = None
     session.add(alert)
     session.flush()
+    if graver:
+        outbox.enqueue_alert(session, alert, at=now())
     audit.record(
         session,
         action="alert_updated",

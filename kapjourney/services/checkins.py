@@ -178,9 +178,14 @@ def save_checkin_draft(
     return _view(session, client, local_date, row, at=at)
 
 
+STALE_CAPTURE = timedelta(days=7)  # older than this, the phone's clock is wrong, not the entry
+
+
 def _captured(value: object, *, at: datetime, tz_name: str, grace: int) -> datetime:
-    """The phone's capture time when plausible (aware, not in the future, on today or on a
-    yesterday that is still open), else now: a wrong phone clock cannot back-date an entry."""
+    """The phone's capture time when plausible (aware, not in the future, within a week), else
+    now: a wrong phone clock cannot back-date an entry. A plausible capture on a day whose
+    window has closed is refused at ``day`` (kept on the phone with the message) rather than
+    moved to today, where it would put one day's answers on another."""
     if not isinstance(value, str) or len(value) > 64:
         return at
     try:
@@ -189,16 +194,24 @@ def _captured(value: object, *, at: datetime, tz_name: str, grace: int) -> datet
         return at
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return at
-    captured = as_utc(parsed)
+    try:
+        captured = as_utc(parsed)
+        day = local_today(tz_name, captured)
+    except OverflowError:  # an offset that pushes the instant past year 1 or 9999
+        return at
     today = local_today(tz_name, at)
-    day = local_today(tz_name, captured)
-    if captured > at or day > today:
+    if captured > at or day > today or at - captured > STALE_CAPTURE:
         return at
     if day == today or (
         day == today - timedelta(days=1) and rules.yesterday_open(at, tz_name, grace)
     ):
         return captured
-    return at
+    raise ValidationFailed(
+        {
+            "day": f"This check-in was made on {captured.astimezone(ZoneInfo(tz_name)):%a %-d %b}"
+            ". That day has closed, so it was not added. Today's check-in is open."
+        }
+    )
 
 
 def _replay(
@@ -276,6 +289,15 @@ def submit_checkin(
         if receipt is None:  # pragma: no cover - the constraint fired, so the receipt exists
             raise
         return _replay(session, client, receipt, at)
+    if (
+        row.status == "submitted"
+        and row.captured_at is not None
+        and captured < as_utc(row.captured_at)
+    ):
+        # An older entry replayed after a newer one (two phones, or a queue that waited): the
+        # newer answers stand; the replay is acknowledged and changes nothing.
+        session.flush()
+        return _view(session, client, local_date, row, at=at)
     row.mood, row.anxiety, row.sleep = answers.mood, answers.anxiety, answers.sleep
     row.energy, row.note = answers.energy, answers.note
     row.status, row.late = "submitted", late

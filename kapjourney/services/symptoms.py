@@ -53,7 +53,7 @@ from kapjourney.services import audit, safety
 from kapjourney.services.clients import deny, fetch, load_client, load_client_for_staff
 from kapjourney.services.formatting import when
 from kapjourney.services.protocol import followup_minutes, protocol_for
-from kapjourney.services.validation import clean_text, record_id, small_int
+from kapjourney.services.validation import MAX_ID, clean_text, record_id, small_int
 
 REPORT_KIND = "symptom_report"
 DRAFT, SUBMITTED = "draft", "submitted"
@@ -113,7 +113,8 @@ def _target(
         raise deny(actor, purpose)
     client = load_client(session, actor=actor, client_id=actor.user_id, purpose=purpose)
     offset = small_int(offset_minutes)
-    if dosing.status != DosingStatus.COMPLETED or offset is None:
+    # An int from JSON is unbounded; one past the INTEGER column would be a 500, not a 404.
+    if dosing.status != DosingStatus.COMPLETED or offset is None or abs(offset) >= MAX_ID:
         raise NotFound("report")
     known = offset in _offsets(session, client.clinic_id) or _report(
         session, dosing.id or 0, offset
@@ -306,7 +307,12 @@ def _captured(value: object, dosing: DosingSession, due: datetime) -> datetime:
         at = None
     if at is None or at.tzinfo is None:
         raise ValidationFailed({"captured_at": "The time the report was written is not valid."})
-    at = as_utc(at)
+    try:
+        at = as_utc(at)
+    except OverflowError:  # "9999-12-31T23:59-23:59" lies past the last representable instant
+        raise ValidationFailed(
+            {"captured_at": "The time the report was written is not valid."}
+        ) from None
     if at < _dosed_at(dosing) or at > now() + CLOCK_SKEW:
         raise ValidationFailed({"captured_at": "The time the report was written is not valid."})
     return min(max(at, due), now())

@@ -12,11 +12,13 @@ from kapjourney.routes import (
     CHECKIN,
     CLINICIAN_HOME,
     CRISIS,
+    INDEX,
     JOURNAL,
     PROGRESS,
     PROTOCOL,
     SAFETY_PLAN,
     SAFETY_RULES,
+    SETTINGS,
     TODAY,
 )
 from kapjourney.ui.session_state import SessionState
@@ -28,7 +30,7 @@ SIGN_OUT = rx.call_script("window.kj.signOut()")
 class PageSpec:
     route: str
     title: str
-    role: str  # "client", "staff" or "public": which shell and which guard the page uses
+    role: str  # "client", "staff", "member" (any signed-in role) or "public": which shell
     build: Callable[[], rx.Component]
     on_load: Any = None
 
@@ -71,6 +73,12 @@ def _menu() -> rx.Component:
                 padding_y="6px",
             ),
             rx.menu.separator(),
+            rx.menu.item(
+                rx.icon("settings", size=16),
+                "Settings",
+                on_click=rx.redirect(SETTINGS),
+                id="nav-settings",
+            ),
             rx.menu.item(rx.icon("log-out", size=16), "Sign out", on_click=SIGN_OUT, id="sign-out"),
         ),
     )
@@ -151,28 +159,32 @@ def client_tabs(route: str) -> rx.Component:
     )
 
 
+def client_header() -> rx.Component:
+    return rx.el.header(
+        rx.hstack(
+            brand(TODAY),
+            rx.spacer(),
+            crisis_button(),
+            _menu(),
+            align="center",
+            spacing="2",
+            width="100%",
+            max_width="560px",
+            margin_x="auto",
+            padding_x="16px",
+            padding_y="10px",
+        ),
+        background_color=rx.color("gray", 1),
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        position="sticky",
+        top="0",
+        z_index="10",
+    )
+
+
 def client_shell(content: rx.Component, route: str = "") -> rx.Component:
     return rx.box(
-        rx.el.header(
-            rx.hstack(
-                brand(TODAY),
-                rx.spacer(),
-                crisis_button(),
-                _menu(),
-                align="center",
-                spacing="2",
-                width="100%",
-                max_width="560px",
-                margin_x="auto",
-                padding_x="16px",
-                padding_y="10px",
-            ),
-            background_color=rx.color("gray", 1),
-            border_bottom=f"1px solid {rx.color('gray', 5)}",
-            position="sticky",
-            top="0",
-            z_index="10",
-        ),
+        client_header(),
         rx.el.main(
             content, max_width="560px", margin_x="auto", padding="16px", padding_bottom="104px"
         ),
@@ -181,35 +193,62 @@ def client_shell(content: rx.Component, route: str = "") -> rx.Component:
     )
 
 
+def staff_header() -> rx.Component:
+    return rx.el.header(
+        rx.hstack(
+            brand(CLINICIAN_HOME),
+            rx.link(
+                "Clients",
+                href=CLINICIAN_HOME,
+                weight="medium",
+                margin_left=rx.breakpoints(initial="0", sm="16px"),
+            ),
+            # Admins edit the protocol and consent document there; clinicians read them.
+            rx.link("Protocol", href=PROTOCOL, weight="medium", id="nav-protocol"),
+            rx.link("Safety rules", href=SAFETY_RULES, weight="medium", id="nav-safety-rules"),
+            rx.spacer(),
+            _menu(),
+            align="center",
+            spacing="3",
+            wrap="wrap",  # a phone-sized window: the links wrap rather than scroll sideways
+            width="100%",
+            max_width="1100px",
+            margin_x="auto",
+            padding_x="16px",
+            padding_y="10px",
+        ),
+        background_color=rx.color("gray", 1),
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+    )
+
+
 def staff_shell(content: rx.Component, route: str = "") -> rx.Component:
     return rx.box(
-        rx.el.header(
-            rx.hstack(
-                brand(CLINICIAN_HOME),
-                rx.link(
-                    "Clients",
-                    href=CLINICIAN_HOME,
-                    weight="medium",
-                    margin_left=rx.breakpoints(initial="0", sm="16px"),
-                ),
-                # Admins edit the protocol and consent document there; clinicians read them.
-                rx.link("Protocol", href=PROTOCOL, weight="medium", id="nav-protocol"),
-                rx.link("Safety rules", href=SAFETY_RULES, weight="medium", id="nav-safety-rules"),
-                rx.spacer(),
-                _menu(),
-                align="center",
-                spacing="3",
-                wrap="wrap",  # a phone-sized window: the links wrap rather than scroll sideways
-                width="100%",
-                max_width="1100px",
-                margin_x="auto",
-                padding_x="16px",
-                padding_y="10px",
-            ),
-            background_color=rx.color("gray", 1),
-            border_bottom=f"1px solid {rx.color('gray', 5)}",
-        ),
+        staff_header(),
         rx.el.main(content, max_width="1100px", margin_x="auto", padding="16px"),
+        min_height="100vh",
+    )
+
+
+def member_shell(content: rx.Component, route: str = "") -> rx.Component:
+    """A page for every signed-in role: a client gets her header and tabs, the care team theirs.
+    Until the page's on_load has said who is signed in, only the brand shows."""
+    role = SessionState.role
+    return rx.box(
+        rx.match(
+            role,
+            ("client", client_header()),
+            ("", rx.el.header(rx.box(brand(INDEX), padding="10px 16px"))),
+            staff_header(),
+        ),
+        rx.el.main(
+            content,
+            max_width="560px",
+            margin_x="auto",
+            padding="16px",
+            padding_bottom=rx.cond(role == "client", "104px", "16px"),
+        ),
+        rx.cond(role == "client", client_tabs(route)),
         min_height="100vh",
     )
 
@@ -221,7 +260,12 @@ def public_shell(content: rx.Component, route: str = "") -> rx.Component:
     )
 
 
-SHELLS = {"client": client_shell, "staff": staff_shell, "public": public_shell}
+SHELLS = {
+    "client": client_shell,
+    "staff": staff_shell,
+    "member": member_shell,
+    "public": public_shell,
+}
 
 
 def _page(route: str, title: str, role: str, on_load: Any = None):
@@ -247,6 +291,11 @@ def client_page(route: str, title: str, on_load: Any = None):
 
 def clinician_page(route: str, title: str, on_load: Any = None):
     return _page(route, title, "staff", on_load)
+
+
+def member_page(route: str, title: str, on_load: Any = None):
+    """Any signed-in role (its handlers still name the roles they serve)."""
+    return _page(route, title, "member", on_load)
 
 
 def public_page(route: str, title: str, on_load: Any = None):

@@ -15,4 +15,13 @@ HEAD = [
     rx.el.meta(name="theme-color", content=THEME_COLOR),
     rx.el.meta(name="description", content="KAP Journey: your ketamine-assisted therapy course."),
     rx.el.script(src="/js/kj.js"),
+    # Installable app (issue 5): manifest, icons, iOS Home Screen metas, service worker.
+    rx.el.link(rel="manifest", href="/manifest.webmanifest"),
+    rx.el.link(rel="icon", type="image/png", sizes="32x32", href="/icons/favicon.png"),
+    rx.el.link(rel="apple-touch-icon", href="/icons/apple-touch-icon.png"),
+    rx.el.meta(name="apple-mobile-web-app-capable", content="yes"),
+    rx.el.meta(name="mobile-web-app-capable", content="yes"),
+    rx.el.meta(name="apple-mobile-web-app-status-bar-style", content="default"),
+    rx.el.meta(name="apple-mobile-web-app-title", content="Journey"),
+    rx.el.script(src="/js/pwa.js", defer=True),
 ]

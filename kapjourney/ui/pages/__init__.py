@@ -17,6 +17,7 @@ from kapjourney.ui.pages import (  # noqa: F401
     safety_plan,
     safety_rules,
     screening,
+    settings,
     signin,
     support,
     symptoms,

@@ -24,6 +24,7 @@ from kapjourney.ui.pages.client_detail.plan_panel import (
     readiness_panel,
     sessions_table,
 )
+from kapjourney.ui.pages.client_detail.reminders_panel import RemindersPanelState, reminders_panel
 from kapjourney.ui.pages.client_detail.reports_panel import ReportsPanelState, reports_panel
 from kapjourney.ui.pages.client_detail.safety_plan_panel import (
     SafetyPlanPanelState,
@@ -39,6 +40,7 @@ from kapjourney.ui.session_state import remember
 
 PANELS = (PlanState, AlertsState, ConsentPanelState, ScreeningPanelState)
 PANELS += (SafetyPlanPanelState, ExercisesPanelState, ReportsPanelState)  # issue 4
+PANELS += (RemindersPanelState,)  # issue 5: are reminders reaching them?
 RESET_ON_LOAD = (*PANELS, SessionFormState, ChecklistState)
 
 
@@ -128,6 +130,7 @@ def _details() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        reminders_panel(),  # issue 5
         session_dialog(),
         checklist_dialog(),
         spacing="4",

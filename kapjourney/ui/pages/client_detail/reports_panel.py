@@ -88,6 +88,10 @@ def reports_panel() -> rx.Component:
                 width="100%",
                 max_height="520px",
                 overflow_y="auto",
+                # A scrolling list must be reachable by keyboard (axe: scrollable-region-focusable).
+                tab_index=0,
+                role="region",
+                aria_label="After-session reports, newest first",
             ),
             rx.text("No reports yet.", size="2", color_scheme="gray"),
         ),

@@ -1,0 +1,266 @@
+"""Delivery: claim a due reminder, check it is still wanted and outside quiet hours, send it to
+each of the person's devices, and record every attempt and its fate.
+
+At-least-once: a worker that dies mid-send leaves its row ``sending`` until the lease runs out,
+then another worker re-sends it, but only to the devices that have not yet accepted it. The
+push ``Topic`` is derived from the row's opaque id, so a duplicate still queued at the push
+service replaces the first instead of ringing twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import random
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from kapjourney import db
+from kapjourney.clock import as_utc, now
+from kapjourney.domain import reminders as r
+from kapjourney.domain.models import DeliveryAttempt, Notification, PushSubscription, User
+from kapjourney.notifications import messages, planner
+from kapjourney.services import outbox
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(minutes=30)
+MIN_TTL = 60
+
+
+class SendResultLike(Protocol):
+    outcome: str
+    status_code: int | None
+    retry_after: float | None
+    permanent: bool
+
+
+class Transport(Protocol):
+    def send(
+        self, target, payload: dict, *, ttl: int, urgency: str, topic: str | None
+    ) -> SendResultLike: ...
+
+
+@dataclass
+class Stats:
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retried: int = 0
+    attempts: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def topic_for(public_id: str) -> str:
+    """An opaque RFC 8030 topic (<= 32 base64url characters) for one reminder."""
+    digest = hashlib.sha256(public_id.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:22]
+
+
+def backoff(attempt: int) -> timedelta:
+    """30 s, 60 s, 120 s ... capped at 30 min, with +-20 % jitter so retries do not align."""
+    delay = min(BACKOFF_BASE * (2 ** max(attempt - 1, 0)), BACKOFF_CAP)
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        engine: Engine | None = None,
+        worker: str | None = None,
+        lease: timedelta = timedelta(seconds=120),
+        max_attempts: int = 5,
+    ) -> None:
+        self.transport = transport
+        self.engine = engine
+        self.worker = worker or worker_id()
+        self.lease = lease
+        self.max_attempts = max_attempts
+
+    def run_once(self, at: datetime | None = None, *, limit: int = 500) -> Stats:
+        """Deliver everything due now (up to ``limit`` reminders)."""
+        stats = Stats()
+        for _ in range(limit):
+            at_now = at or now()
+            with db.session_scope(self.engine) as session:
+                rows = outbox.claim(session, at=at_now, worker=self.worker, lease=self.lease)
+                if not rows:
+                    break
+                stats.claimed += 1
+                self._deliver(session, rows[0], at_now, stats)
+        return stats
+
+    # -- one reminder ------------------------------------------------------------------------
+
+    def _settle(self, session: Session, row: Notification, stats: Stats, **kw) -> None:
+        outbox.finish(session, row, worker=self.worker, **kw)
+        status = kw["status"]
+        stats.outcomes[kw["outcome"]] = stats.outcomes.get(kw["outcome"], 0) + 1
+        if status == outbox.SENT:
+            stats.sent += 1
+        elif status == outbox.SKIPPED:
+            stats.skipped += 1
+        elif status == outbox.FAILED:
+            stats.failed += 1
+        else:
+            stats.retried += 1
+
+    def _deliver(self, session: Session, row: Notification, at: datetime, stats: Stats) -> None:
+        at_end = at
+        if outbox.expired(row, at):
+            self._settle(session, row, stats, status=outbox.SKIPPED, outcome="expired", at=at)
+            return
+        if not planner.still_wanted(session, row, at):
+            self._settle(session, row, stats, status=outbox.SKIPPED, outcome="not_needed", at=at)
+            return
+        user = session.get(User, row.user_id)
+        if row.kind not in r.QUIET_EXEMPT and user is not None:
+            pref = planner.preference(session, user.id or 0)
+            try:
+                zone = ZoneInfo(user.timezone)
+            except (KeyError, ValueError):
+                zone = ZoneInfo("UTC")
+            release = r.release_from_quiet(at, zone, planner.quiet_of(pref))
+            if release > at:
+                if release >= as_utc(row.expires_at):
+                    self._settle(
+                        session, row, stats, status=outbox.SKIPPED, outcome="quiet_hours", at=at
+                    )
+                else:
+                    self._settle(
+                        session,
+                        row,
+                        stats,
+                        status=outbox.PENDING,
+                        outcome="quiet_hours",
+                        at=at,
+                        retry_at=release,
+                        count_attempt=False,
+                    )
+                return
+        devices = session.exec(
+            select(PushSubscription).where(
+                PushSubscription.user_id == row.user_id, PushSubscription.status == "active"
+            )
+        ).all()
+        accepted = set(
+            session.exec(
+                select(DeliveryAttempt.subscription_id).where(
+                    DeliveryAttempt.notification_id == row.id, DeliveryAttempt.outcome == "sent"
+                )
+            ).all()
+        )
+        pending = [d for d in devices if d.id not in accepted]
+        if not devices and not accepted:
+            self._settle(session, row, stats, status=outbox.SKIPPED, outcome="no_device", at=at)
+            return
+        message = messages.MESSAGES[row.kind]
+        payload = messages.payload(row.kind, public_id=row.public_id, url=row.url)
+        ttl = int(min(message.max_ttl, (as_utc(row.expires_at) - at).total_seconds()))
+        # End the read transaction: a send may take its whole timeout, and on SQLite an open
+        # transaction (BEGIN IMMEDIATE) holds the one write lock the rest of the app needs.
+        session.commit()
+        results = []
+        for device in pending:
+            results.append(
+                self._send_one(session, row, device, payload, max(ttl, MIN_TTL), message.urgency)
+            )
+            stats.attempts += 1
+            at_end = now() if at is None else at
+        if accepted or any(res.outcome == "sent" for res in results):
+            self._settle(session, row, stats, status=outbox.SENT, outcome="sent", at=at_end)
+            return
+        if results and all(res.permanent for res in results):
+            outcome = "gone" if all(res.outcome == "gone" for res in results) else "undeliverable"
+            self._settle(session, row, stats, status=outbox.FAILED, outcome=outcome, at=at)
+            return
+        attempt = row.attempts + 1
+        waits = [res.retry_after for res in results if res.retry_after]
+        retry_at = at + max(backoff(attempt), timedelta(seconds=max(waits, default=0)))
+        if attempt >= self.max_attempts or retry_at >= as_utc(row.expires_at):
+            self._settle(session, row, stats, status=outbox.FAILED, outcome="gave_up", at=at)
+            return
+        transient = next((res.outcome for res in results if not res.permanent), "error")
+        self._settle(
+            session,
+            row,
+            stats,
+            status=outbox.PENDING,
+            outcome=transient,
+            at=at,
+            retry_at=retry_at,
+        )
+
+    def _send_one(
+        self,
+        session: Session,
+        row: Notification,
+        device: PushSubscription,
+        payload: dict,
+        ttl: int,
+        urgency: str,
+    ):
+        from kapjourney.notifications.transport import Target
+
+        started = time.monotonic()
+        result = self.transport.send(
+            Target(endpoint=device.endpoint, p256dh=device.p256dh, auth=device.auth),
+            payload,
+            ttl=ttl,
+            urgency=urgency,
+            topic=topic_for(row.public_id),
+        )
+        elapsed = int((time.monotonic() - started) * 1000)
+        at = now()
+        session.add(
+            DeliveryAttempt(
+                notification_id=row.id or 0,
+                subscription_id=device.id or 0,
+                attempted_at=at,
+                outcome=result.outcome[:16],
+                status_code=result.status_code,
+                retry_after=int(result.retry_after) if result.retry_after else None,
+                duration_ms=elapsed,
+                worker=self.worker[:64],
+            )
+        )
+        device.last_outcome = result.outcome[:16]
+        if result.outcome == "sent":
+            device.last_success_at = at
+        else:
+            device.last_failure_at = at
+        if result.outcome == "gone":
+            device.status, device.disabled_at = "expired", at
+        elif result.outcome == "refused":
+            device.status, device.disabled_at = "refused", at
+        session.add(device)
+        session.commit()
+        # Every attempt is logged: kind, outcome and status; never the endpoint or the payload.
+        log.info(
+            "push attempt notification=%s device=%s kind=%s outcome=%s status=%s ms=%s",
+            row.id,
+            device.id,
+            row.kind,
+            result.outcome,
+            result.status_code,
+            elapsed,
+        )
+        return result
