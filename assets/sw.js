@@ -9,6 +9,9 @@ const RELEASE = "__KJ_RELEASE__";
 //   stale-while-revalidate. Non-GET requests and /_event, /api/, /auth/, /_upload are left alone.
 // - Offline queue: entries made offline wait in IndexedDB and are replayed to POST /api/sync
 //   (idempotent by submission_id) on Background Sync, and whenever a page asks (load, online).
+//   Each keeps the owner tag of the account it was made under; the server refuses it under any
+//   other. A refusal (422, or 404: not found for this account) is final and moves the entry to
+//   `failed` with its message; signed out (401) or server trouble waits for the next try.
 // - Push: always shows a notification inside waitUntil (iOS revokes subscriptions otherwise);
 //   the text is generic, never health data. A click opens the notification's same-origin page.
 "use strict";
@@ -30,6 +33,7 @@ const PENDING = "pending";
 const FAILED = "failed";
 const KINDS = ["checkin", "symptom_report"];
 const SYNC_TAG = "kj-sync";
+const NOT_FOUND = "This could not be sent: it was not found for this account.";
 // The same generic words as the server's messages (kapjourney/notifications/messages.py).
 const GENERIC = {
   title: "You have an update in KAP Journey",
@@ -209,7 +213,9 @@ function validItem(item) {
     KINDS.includes(item.kind) &&
     typeof item.captured_at === "string" &&
     item.data &&
-    typeof item.data === "object"
+    typeof item.data === "object" &&
+    (item.owner === undefined ||
+      (typeof item.owner === "string" && /^[0-9a-f]{8,64}$/.test(item.owner)))
   );
 }
 
@@ -221,6 +227,7 @@ async function enqueue(item) {
     data: item.data,
     queued_at: now(),
   };
+  if (item.owner !== undefined) record.owner = item.owner;
   await withStores([PENDING], "readwrite", (tx) => req(tx.objectStore(PENDING).put(record)));
   if (self.registration.sync) {
     try {
@@ -275,6 +282,7 @@ async function sendOne(item) {
         submission_id: item.submission_id,
         captured_at: item.captured_at,
         data: item.data,
+        owner: item.owner, // left out when undefined (an entry from before owner tags)
       }),
     });
   } catch (err) {
@@ -298,6 +306,10 @@ async function sendOne(item) {
       errors = {};
     }
     return { outcome: "failed", errors };
+  }
+  if (response.status === 404) {
+    // Signed out is 401; 404 means this account has no such thing, and never will.
+    return { outcome: "failed", errors: { form: NOT_FOUND } };
   }
   return { outcome: "later", network: false };
 }
@@ -371,6 +383,16 @@ async function refreshOfflinePage() {
   return { refreshed: true };
 }
 
+// What waits to be sent, by reference only, so the offline page can mark its reports saved.
+async function pendingRefs() {
+  return (await pendingItems()).map((item) => ({
+    submission_id: item.submission_id,
+    kind: item.kind,
+    dosing_session_id: item.data.dosing_session_id,
+    offset_minutes: item.data.offset_minutes,
+  }));
+}
+
 async function handleMessage(data) {
   switch (data && data.type) {
     case "queue":
@@ -383,6 +405,8 @@ async function handleMessage(data) {
     }
     case "status":
       return counts();
+    case "pending":
+      return { items: await pendingRefs() };
     case "clear":
       await flushChain; // let a replay in progress finish before the queue is dropped
       await clearQueue();

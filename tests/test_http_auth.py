@@ -99,6 +99,39 @@ def test_signing_in_sets_a_strict_httponly_session_cookie(client, engine, person
     assert event.ip == "testclient"
 
 
+def test_a_native_form_post_before_the_script_starts_still_signs_in(
+    client, engine, personas, http_settings
+):
+    """A tap on "Sign in" before the page has hydrated posts the form itself (never a GET, so
+    the password never reaches a URL): the server signs in and sends the browser home."""
+    response = client.post(
+        "/auth/signin",
+        data={"email": "ada@test.example", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/today"
+    assert "httponly" in _session_set_cookie(response).lower()
+    actor = _resolve(engine, client.cookies.get(COOKIE), http_settings)
+    assert actor is not None and actor.user_id == personas.client.id
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"email": "ada@test.example", "password": "wrong horse battery staple"},
+        {"email": "", "password": ""},
+        {"email": "x" * 5000, "password": "<script>alert(1)</script>"},
+    ],
+)
+def test_a_failed_native_form_post_goes_back_to_sign_in_with_no_session(
+    client, engine, personas, form
+):
+    response = client.post("/auth/signin", data=form, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/signin"
+    assert "set-cookie" not in response.headers
+    assert count(engine, AuthSession) == 0
+
+
 @pytest.mark.parametrize(
     ("email", "next_path"),
     [

@@ -922,3 +922,76 @@ def test_no_one_else_can_replay_a_report_for_her_session(browser, engine, person
     denials = audit_events(engine, "access_denied")
     assert {e.actor_id for e in denials} == {personas.clinician.id, personas.other_client.id}
     assert count(engine, SubmissionReceipt) == 0 and count(engine, Alert) == 0
+
+
+# --- offline replay: the owner tag ---------------------------------------------------------------
+
+OTHER_ACCOUNT = "This was saved on this phone under another account, so it was not sent."
+
+
+def test_the_owner_tag_is_a_keyed_hash_of_the_person(personas, push_settings, tmp_path):
+    ada = push.owner_tag(personas.client.id, push_settings)
+    assert re.fullmatch(r"[0-9a-f]{24}", ada)
+    assert ada == push.owner_tag(personas.client.id, push_settings)  # stable per person
+    assert ada != push.owner_tag(personas.other_client.id, push_settings)
+    other_server = Settings(data_dir=tmp_path / "elsewhere")
+    ensure_local_secrets(other_server)
+    assert ada != push.owner_tag(personas.client.id, other_server)  # keyed by the secret
+
+
+def test_an_entry_queued_under_another_account_is_refused_and_stores_nothing(
+    browser, engine, personas, push_settings, morning, caplog
+):
+    ada_tag = push.owner_tag(personas.client.id, push_settings)
+    # Ada saved a check-in on a shared phone; Otto signed in there before it was sent.
+    with caplog.at_level(logging.WARNING, logger="kapjourney.http.push"):
+        response = browser(OTTO).post("/api/sync", json=checkin_item() | {"owner": ada_tag})
+    assert _assert_error_json(response, 422) == {"form": OTHER_ACCOUNT}
+    assert stored_nothing(engine)
+    assert ada_tag not in caplog.text and "another account" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "owner",
+    ["", "0" * 24, ["tag"], {"$ne": None}, 12345, "é" * 24],
+    ids=["empty", "zeros", "list", "operator", "number", "non_ascii"],
+)
+def test_a_forged_or_malformed_owner_is_refused(browser, engine, morning, owner):
+    response = browser(ADA).post("/api/sync", json=checkin_item() | {"owner": owner})
+    assert _assert_error_json(response, 422) == {"form": OTHER_ACCOUNT}
+    assert stored_nothing(engine)
+
+
+def test_an_entry_with_the_owners_tag_is_stored(browser, engine, personas, push_settings, morning):
+    tag = push.owner_tag(personas.client.id, push_settings)
+    response = browser(ADA).post("/api/sync", json=checkin_item() | {"owner": tag})
+    assert response.status_code == 200 and response.json() == {"ok": True, "status": "stored"}
+    assert [row.client_id for row in checkins(engine)] == [personas.client.id]
+    assert count(engine, SubmissionReceipt) == 1
+
+
+def test_an_entry_without_an_owner_is_stored_as_before(browser, engine, personas, morning):
+    item = checkin_item()
+    assert "owner" not in item
+    response = browser(ADA).post("/api/sync", json=item)
+    assert response.status_code == 200 and response.json()["status"] == "stored"
+    assert [row.client_id for row in checkins(engine)] == [personas.client.id]
+
+
+def test_a_report_queued_under_another_account_is_refused_before_anything_is_stored(
+    browser, engine, personas, push_settings, dosing_id
+):
+    # Otto cannot reach Ada's session anyway; the owner check refuses it first, with its own
+    # message, and not even a draft or an access-denied event is written.
+    ada_tag = push.owner_tag(personas.client.id, push_settings)
+    item = report_item(dosing_id, answers=CALM | {"self_harm": 1}) | {"owner": ada_tag}
+    before = len(audit_events(engine, "access_denied"))
+    with time_machine.travel(DOSED + timedelta(hours=27), tick=False):
+        refused = browser(OTTO).post("/api/sync", json=item)
+        assert _assert_error_json(refused, 422) == {"form": OTHER_ACCOUNT}
+        assert count(engine, SymptomReport) == 0 and count(engine, Alert) == 0
+        assert len(audit_events(engine, "access_denied")) == before
+        # The same entry under Ada's own sign-in goes through, with its alert.
+        stored = browser(ADA).post("/api/sync", json=item)
+    assert stored.json() == {"ok": True, "status": "stored", "support": True}
+    assert count(engine, SymptomReport) == 1 and count(engine, Alert) == 1

@@ -138,6 +138,14 @@ def test_alex_sees_tomorrows_session_on_today(engine, seeded):
     assert (view.next_session.number, view.next_session.planned) == (3, 6)
     assert view.next_session.when == "Tomorrow, 10:00 am"
     assert view.clinic_phone == "(555) 010-0199"
+    assert view.reminders_on is False  # no phone of Alex's takes reminders: Today offers them
+
+
+def test_today_knows_when_a_phone_already_takes_reminders(engine, seeded):
+    chris = _user(engine, "chris@riverbend.example")
+    with db.session_scope(engine) as s:
+        view = today.get_today(session=s, actor=_actor(chris))
+    assert view.reminders_on is True
 
 
 @pytest.mark.parametrize("login", DEMO_LOGINS, ids=[d.email for d in DEMO_LOGINS])

@@ -7,6 +7,7 @@
   var SAVED = "Saved on this phone. It will send when you are back online.";
   var SENT = "Sent.";
   var NOT_SENT = "A saved entry could not be sent. Please open it and enter it again.";
+  var SENT_SUPPORT = "Sent. Your care team has been told and will contact you.";
   var PUSH_ERRORS = {
     unsupported: "This browser cannot show reminders. On an iPhone, add KAP Journey to your " +
       "Home Screen first, then turn reminders on from the app.",
@@ -94,8 +95,14 @@
   function onWorkerMessage(event) {
     var data = event.data || {};
     if (data.type === "kj-queued") showStatus(SAVED, false);
-    else if (data.type === "kj-sent") showStatus(SENT, true);
-    else if (data.type === "kj-failed") showStatus(NOT_SENT, true);
+    else if (data.type === "kj-sent") showStatus(data.support ? SENT_SUPPORT : SENT, true);
+    else if (data.type === "kj-failed") showStatus(failedText(data.errors), true);
+  }
+
+  // The server's reason when it gave one (another account, not found), else the general one.
+  function failedText(errors) {
+    var reason = errors && typeof errors.form === "string" ? errors.form.slice(0, 200) : "";
+    return reason || NOT_SENT;
   }
 
   // --- Offline queue -----------------------------------------------------------------------

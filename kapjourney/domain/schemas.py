@@ -107,6 +107,7 @@ class TodayView(_View):
     consent_todo: str = ""  # "" when consent is current, else what to say about it
     screening_todo: bool = False
     todos: list[TodoItem] = Field(default_factory=list)  # check-in, questionnaires, reports...
+    reminders_on: bool = True  # a phone of theirs can receive reminders (else Today offers them)
 
 
 class AuditChainReport(_View):

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,7 +31,9 @@ from kapjourney.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 4 * 1024 * 1024  # room for two 1 MB fields, so they get field messages
+MAX_BODY_BYTES = 4 * 1024 * 1024
+FORM_TYPE = "application/x-www-form-urlencoded"
+R = TypeVar("R", bound=Response)  # room for two 1 MB fields, so they get field messages
 
 
 class SecurityHeaders:
@@ -96,11 +99,22 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+async def _form_body(request: Request) -> dict[str, Any] | None:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return None
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except (ValueError, UnicodeError):
+        return None
+    return {key: values[0] for key, values in fields.items() if values}
+
+
 def _error(errors: dict[str, str], status: int = 400, **extra: Any) -> JSONResponse:
     return JSONResponse({"ok": False, "errors": errors, **extra}, status_code=status)
 
 
-def _with_session_cookie(response: JSONResponse, token: str, settings: Settings) -> JSONResponse:
+def _with_session_cookie(response: R, token: str, settings: Settings) -> R:
     response.set_cookie(
         settings.session_cookie_name,
         token,
@@ -118,10 +132,13 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     api.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
 
     @api.post("/auth/signin")
-    async def sign_in(request: Request) -> JSONResponse:
+    async def sign_in(request: Request) -> Response:
         if not _same_origin(request, settings):
             return _error({"form": "This request came from another site."}, 403)
-        data = await _json_body(request)
+        # A tap on "Sign in" before the page's script has started posts the form natively
+        # (never as a GET, so the password never lands in a URL): it still signs in.
+        native = request.headers.get("content-type", "").startswith(FORM_TYPE)
+        data = await (_form_body(request) if native else _json_body(request))
         if data is None:
             return _error({"form": "That request was too large or malformed."})
         previous = sessions.token_from_cookie_header(
@@ -143,7 +160,13 @@ def create_api(settings: Settings | None = None) -> FastAPI:
         try:
             outcome = await asyncio.to_thread(work)
         except ValidationFailed as problem:
-            return _error(problem.fields)
+            return RedirectResponse(SIGNIN, status_code=303) if native else _error(problem.fields)
+        if native:
+            target = HOME_BY_ROLE[str(outcome.role)] if outcome.ok else SIGNIN
+            redirect = RedirectResponse(target, status_code=303)
+            return (
+                _with_session_cookie(redirect, outcome.token, settings) if outcome.ok else redirect
+            )
         if not outcome.ok:
             status = 429 if outcome.retry_after_seconds else 400
             response = _error(outcome.errors or {}, status)

@@ -2,12 +2,15 @@
 
 Small and self-contained (inline CSS, one same-origin script, nothing external), so it works from
 the service worker's cache with no network: a crisis card with one-tap calls to the signed-in
-client's clinic lines (the clinic model's defaults when signed out), and the daily check-in,
-built from the same scale definitions as the online one. The script (assets/js/offline.js) saves
-an entry through the service worker's queue, which sends it to POST /api/sync once online.
+client's clinic lines (the clinic model's defaults when signed out), the daily check-in, built
+from the same scale definitions as the online one, and for a client each after-session report
+that is due or falls due within a week (kapjourney/http/offline_report.py). The script
+(assets/js/offline.js) saves an entry through the service worker's queue, which sends it to
+POST /api/sync once online.
 
 The service worker re-fetches this page after each app start, so the cached copy carries the
-current person's clinic numbers; it holds no health data.
+current person's clinic numbers, open follow-ups and owner tag (``push.owner_tag``: an entry
+queued under one account is never applied to another); it holds no answers.
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ from fastapi.responses import HTMLResponse
 from kapjourney.auth import sessions
 from kapjourney.domain.checkin import NOTE_MAX, SCALES, Scale, missing_message
 from kapjourney.domain.models import Clinic
+from kapjourney.http.offline_report import CSS as REPORT_CSS
+from kapjourney.http.offline_report import OfflineReport, offline_report, render_reports
+from kapjourney.http.push import owner_tag
+from kapjourney.services import safety, symptoms
 from kapjourney.services.uow import unit_of_work
-from kapjourney.settings import get_settings
+from kapjourney.settings import Settings, get_settings
 
 router = APIRouter()
 
@@ -46,6 +53,8 @@ class CrisisLines:
 class OfflineContext:
     crisis: CrisisLines
     can_check_in: bool = True  # clients, and anyone signed out (the entry sends after sign-in)
+    owner: str = ""  # the signed-in client's owner tag; "" when signed out or staff
+    reports: tuple[OfflineReport, ...] = ()
 
 
 def _default(field: str) -> str:
@@ -60,7 +69,7 @@ def default_lines() -> CrisisLines:
     )
 
 
-def _context_for(token: str | None, ip: str) -> OfflineContext:
+def _context_for(token: str | None, ip: str, settings: Settings) -> OfflineContext:
     if token is None:
         return OfflineContext(crisis=default_lines())
     with unit_of_work() as session:
@@ -74,16 +83,23 @@ def _context_for(token: str | None, ip: str) -> OfflineContext:
             emergency_number=clinic.emergency_number or _default("emergency_number"),
             clinic_phone=clinic.crisis_phone,
         )
-        return OfflineContext(crisis=lines, can_check_in=actor.is_client)
+        if not actor.is_client:
+            return OfflineContext(crisis=lines, can_check_in=False)
+        followups = symptoms.open_followups(session=session, actor=actor)
+        rules = safety.rules_for(session, clinic.id or 0) if followups else ()
+        return OfflineContext(
+            crisis=lines,
+            owner=owner_tag(actor.user_id, settings),
+            reports=tuple(offline_report(f, rules) for f in followups),
+        )
 
 
 @router.get(OFFLINE_PATH, include_in_schema=False)
 async def offline_page(request: Request) -> HTMLResponse:
-    token = sessions.token_from_cookie_header(
-        request.headers.get("cookie", ""), settings=get_settings()
-    )
+    settings = get_settings()
+    token = sessions.token_from_cookie_header(request.headers.get("cookie", ""), settings=settings)
     ip = request.client.host if request.client else ""
-    context = await asyncio.to_thread(_context_for, token, ip)
+    context = await asyncio.to_thread(_context_for, token, ip, settings)
     return HTMLResponse(render_offline_page(context), headers={"Cache-Control": "no-cache"})
 
 
@@ -107,18 +123,29 @@ def _call(text: str, number: str, css: str) -> str:
     )
 
 
+def _calls(lines: CrisisLines) -> str:
+    return "".join(
+        [
+            _call(f"Call {lines.line_name}", lines.line_number, "line"),
+            _call("Call your clinic", lines.clinic_phone, "clinic") if lines.clinic_phone else "",
+            _call("Emergency", lines.emergency_number, "emergency"),
+        ]
+    )
+
+
+def _lines_text(lines: CrisisLines) -> str:
+    """The lines in words, like: 988 Lifeline on 988, or 911 in an emergency (escaped where
+    used)."""
+    return f"{lines.line_name} on {lines.line_number}, or {lines.emergency_number} in an emergency"
+
+
 def _crisis_card(lines: CrisisLines) -> str:
-    calls = [
-        _call(f"Call {lines.line_name}", lines.line_number, "line"),
-        _call("Call your clinic", lines.clinic_phone, "clinic") if lines.clinic_phone else "",
-        _call("Emergency", lines.emergency_number, "emergency"),
-    ]
     return (
         '<section class="crisis" aria-labelledby="crisis-title">'
         '<h2 id="crisis-title">Need help now?</h2>'
         "<p>Phone calls work without the app. If you feel unsafe, call now: "
         "someone will answer, day and night.</p>"
-        f"{''.join(calls)}</section>"
+        f"{_calls(lines)}</section>"
     )
 
 
@@ -143,7 +170,8 @@ def _scale(scale: Scale) -> str:
 def _checkin_form() -> str:
     scales = "".join(_scale(s) for s in SCALES)
     return (
-        '<form id="offline-checkin" novalidate aria-labelledby="checkin-title">'
+        # POST, so that even without the script no answer could end up in an address.
+        '<form id="offline-checkin" method="post" novalidate aria-labelledby="checkin-title">'
         '<h2 id="checkin-title">Today\'s check-in</h2>'
         "<p>Answer here and it will be kept on this phone until you are back online.</p>"
         f"{scales}"
@@ -160,19 +188,23 @@ def _checkin_form() -> str:
 
 def render_offline_page(context: OfflineContext) -> str:
     form = _checkin_form() if context.can_check_in else ""
+    reports = render_reports(
+        list(context.reports), _calls(context.crisis), _lines_text(context.crisis)
+    )
+    owner = f' data-owner="{escape(context.owner)}"' if context.owner else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">'
         '<meta name="theme-color" content="#3e63dd">'
         '<link rel="icon" type="image/png" href="/icons/favicon.png">'
         "<title>You are offline · KAP Journey</title>"
-        f"<style>{_CSS}</style></head><body><main>"
+        f"<style>{_CSS}{REPORT_CSS}</style></head><body><main{owner}>"
         '<h1 id="offline-title">You are offline</h1><p class="lead" id="offline-lead">This page '
         "will work again when your phone has a connection.</p>"
         '<p><button type="button" id="offline-retry" class="secondary">Try again</button></p>'
         f"{_crisis_card(context.crisis)}{form}"
         f'<p id="offline-status" class="status" role="status" aria-live="polite" '
-        f'data-saved="{escape(SAVED)}"></p>'
+        f'data-saved="{escape(SAVED)}"></p>{reports}'
         '</main><script src="/js/offline.js" defer></script></body></html>'
     )
 

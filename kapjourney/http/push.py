@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
 from functools import lru_cache
@@ -35,6 +36,7 @@ BUILT_INDEX = PROJECT_ROOT / ".web" / "build" / "client" / "index.html"
 MAX_SYNC_BYTES = 256 * 1024
 MAX_PUSH_BYTES = 8 * 1024
 SIGN_IN_FIRST = {"form": "Sign in to send this."}
+OTHER_ACCOUNT = {"form": "This was saved on this phone under another account, so it was not sent."}
 KINDS = ("checkin", "symptom_report")
 
 
@@ -51,6 +53,25 @@ def release_id() -> str:
         if path.exists():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def owner_tag(user_id: int, settings: Settings) -> str:
+    """Who an entry queued offline belongs to, without naming them: the offline page carries
+    the signed-in client's tag, every entry queued from it keeps the tag, and a replay under
+    another sign-in on a shared phone is refused rather than applied to the wrong account."""
+    key = settings.session_secret().encode("utf-8")
+    digest = hmac.new(key, f"offline-owner:{user_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:24]
+
+
+def _owned_by(actor: Actor, owner: object, settings: Settings) -> bool:
+    """True unless the entry names an owner other than ``actor`` (entries queued before tags
+    existed name none, and are accepted)."""
+    if owner is None:
+        return True
+    if not isinstance(owner, str) or not owner.isascii():
+        return False
+    return hmac.compare_digest(owner, owner_tag(actor.user_id, settings))
 
 
 def _ip(request: Request) -> str:
@@ -89,7 +110,10 @@ def _fail(errors: dict[str, str], status: int) -> JSONResponse:
     return JSONResponse({"ok": False, "errors": errors}, status_code=status)
 
 
-def _sync(actor: Actor, item: dict[str, Any]) -> JSONResponse:
+def _sync(actor: Actor, item: dict[str, Any], settings: Settings) -> JSONResponse:
+    if not _owned_by(actor, item.get("owner"), settings):
+        log.warning("offline entry refused: it was queued on a phone under another account")
+        return _fail(OTHER_ACCOUNT, 422)
     kind, sid, data = item.get("kind"), item.get("submission_id"), item.get("data")
     if kind not in KINDS or not isinstance(data, dict):
         return _fail({"form": "That could not be read. Please fill it in again."}, 422)
@@ -272,7 +296,7 @@ def register(api: FastAPI, settings: Settings) -> None:
         if actor is None:
             return _fail(SIGN_IN_FIRST, 401)
         try:
-            return await asyncio.to_thread(_sync, actor, data)
+            return await asyncio.to_thread(_sync, actor, data, settings)
         except ValidationFailed as problem:
             return _fail(problem.fields, 422)
         except NotFound:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -119,7 +120,8 @@ def _target(
     known = offset in _offsets(session, client.clinic_id) or _report(
         session, dosing.id or 0, offset
     )
-    if not known or now() < _dosed_at(dosing) + timedelta(minutes=offset):
+    # A phone whose clock runs a little fast may open the form a moment early.
+    if not known or now() + CLOCK_SKEW < _dosed_at(dosing) + timedelta(minutes=offset):
         raise NotFound("report")
     return client, dosing, offset
 
@@ -473,9 +475,12 @@ def submit_report(
 # --- For Today and for the care team ------------------------------------------------------------
 
 
-def todos(session: Session, client: User, at: datetime) -> list[TodoItem]:
-    """Reports due now and not yet sent: each from its due time until the next one is due
-    (the last for 7 days)."""
+def _open(
+    session: Session, client: User, at: datetime, ahead: timedelta = timedelta(0)
+) -> list[tuple[DosingSession, int, datetime, datetime, SymptomReport | None]]:
+    """(session, offset, due, until, draft) of each report not yet sent that is open at ``at`` or
+    opens within ``ahead`` of it: open from its due time until the next one is due (the last
+    for 7 days)."""
     offsets = _offsets(session, client.clinic_id)
     if not offsets:
         return []
@@ -486,7 +491,7 @@ def todos(session: Session, client: User, at: datetime) -> list[TodoItem]:
             DosingSession.client_id == client.id,
             DosingSession.status == DosingStatus.COMPLETED,
             DosingSession.scheduled_at >= at - horizon,
-            DosingSession.scheduled_at <= at,
+            DosingSession.scheduled_at <= at + ahead,
         )
         .order_by(DosingSession.scheduled_at)
     ).all()
@@ -500,7 +505,7 @@ def todos(session: Session, client: User, at: datetime) -> list[TodoItem]:
             )
         ).all()
     }
-    items = []
+    found = []
     for dosing in sessions:
         dosed = _dosed_at(dosing)
         for i, offset in enumerate(offsets):
@@ -511,24 +516,70 @@ def todos(session: Session, client: User, at: datetime) -> list[TodoItem]:
                 else due + LAST_WINDOW
             )
             report = reports.get((dosing.id, offset))
-            if not due <= at < until or (report is not None and report.status == SUBMITTED):
+            sent = report is not None and report.status == SUBMITTED
+            if sent or not due <= at + ahead or at >= until:
                 continue
-            items.append(
-                TodoItem(
-                    key=f"report-{dosing.id}-{offset}",
-                    title=(
-                        f"How are you feeling? ({offset_label(offset)} after session "
-                        f"{dosing.number})"
-                    ),
-                    detail="Started: pick up where you left off"
-                    if report is not None
-                    else f"About {SYMPTOMS.minutes} minutes",
-                    href=report_url(dosing.id or 0, offset),
-                    icon="activity",
-                    urgent=False,
-                )
-            )
-    return items
+            found.append((dosing, offset, due, until, report))
+    return found
+
+
+def _todo_title(offset: int, dosing: DosingSession) -> str:
+    return f"How are you feeling? ({offset_label(offset)} after session {dosing.number})"
+
+
+def todos(session: Session, client: User, at: datetime) -> list[TodoItem]:
+    """Reports due now and not yet sent: each from its due time until the next one is due
+    (the last for 7 days)."""
+    return [
+        TodoItem(
+            key=f"report-{dosing.id}-{offset}",
+            title=_todo_title(offset, dosing),
+            detail="Started: pick up where you left off"
+            if draft is not None
+            else f"About {SYMPTOMS.minutes} minutes",
+            href=report_url(dosing.id or 0, offset),
+            icon="activity",
+            urgent=False,
+        )
+        for dosing, offset, _, _, draft in _open(session, client, at)
+    ]
+
+
+# --- For the offline page (kapjourney/http/offline.py) ------------------------------------------
+
+OFFLINE_AHEAD = timedelta(days=7)  # a phone offline for a week still has the reports it needs
+
+
+@dataclass(frozen=True)
+class OpenFollowUp:
+    """A report not yet sent that is open now or opens within the look-ahead."""
+
+    dosing_session_id: int
+    offset_minutes: int
+    title: str  # as on Today: "How are you feeling? (24 hours after session 3)"
+    dosed_at: datetime
+    due_at: datetime
+    closes_at: datetime
+
+
+def open_followups(*, session: Session, actor: Actor) -> list[OpenFollowUp]:
+    """The signed-in client's reports that are due now or fall due within a week, for the
+    offline page to carry (a clinician or admin has none)."""
+    client = session.get(User, actor.user_id) if actor.is_client else None
+    if client is None:
+        return []
+    at = now()
+    return [
+        OpenFollowUp(
+            dosing_session_id=dosing.id or 0,
+            offset_minutes=offset,
+            title=_todo_title(offset, dosing),
+            dosed_at=_dosed_at(dosing),
+            due_at=due,
+            closes_at=until,
+        )
+        for dosing, offset, due, until, _ in _open(session, client, at, OFFLINE_AHEAD)
+    ]
 
 
 def _row(report: SymptomReport, dosing: DosingSession | None, tz: str) -> SymptomReportRow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from kapjourney.clock import local_today, now
 from kapjourney.domain.enums import (
@@ -13,7 +13,7 @@ from kapjourney.domain.enums import (
     DosingRoute,
     DosingSetting,
 )
-from kapjourney.domain.models import Clinic
+from kapjourney.domain.models import Clinic, PushSubscription
 from kapjourney.domain.schemas import Actor, NextSessionView, TodayView, TodoItem
 from kapjourney.services import checkins, consent, exercises, questionnaires, screening, symptoms
 from kapjourney.services.checklists import items_for
@@ -55,7 +55,19 @@ def get_today(*, session: Session, actor: Actor) -> TodayView:
         clinic_phone=clinic.crisis_phone if clinic else "",
         consent_todo="" if state == "current" else consent_detail(state),
         screening_todo=not complete,
+        reminders_on=_reminders_on(session, client.id or 0),
         todos=_todos(session, client, at),
+    )
+
+
+def _reminders_on(session: Session, client_id: int) -> bool:
+    return (
+        session.exec(
+            select(PushSubscription.id).where(
+                PushSubscription.user_id == client_id, PushSubscription.status == "active"
+            )
+        ).first()
+        is not None
     )
 
 

@@ -14,46 +14,24 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from kapjourney import db
-from kapjourney.auth.passwords import hash_password
-from kapjourney.domain.enums import Role
-from kapjourney.domain.models import CheckIn, Clinic, ClinicProtocol, User
+from kapjourney.domain.models import CheckIn, Clinic, ClinicProtocol
 from kapjourney.seed import CLINIC_TZ
-from kapjourney.services.protocol import ensure_clinic_defaults
 from tests.browser.conftest import serious_violations, shot, sign_in
+from tests.browser.people import make_client
 
 EMAIL = "quinn.checkin@riverbend.example"
 PASSWORD = "quiet morning harbour"
 
 
-def _make_client(db_url: str) -> int:
-    """A client of a clinic of her own whose late window spans all of today, so the Yesterday
-    switch is there whatever the hour the test runs (the demo clinic keeps its settings)."""
-    engine = db.make_engine(db_url)
-    try:
-        with db.session_scope(engine) as s:
-            clinic = Clinic(name="Harbour Test Clinic", slug="harbour-checkin", timezone=CLINIC_TZ)
-            s.add(clinic)
-            s.flush()
-            ensure_clinic_defaults(s, clinic_id=clinic.id)
-            protocol = s.get(ClinicProtocol, clinic.id)
-            protocol.checkin_grace_hours = 24
-            s.add(protocol)
-            client = User(
-                clinic_id=clinic.id,
-                role=Role.CLIENT,
-                email=EMAIL,
-                display_name="Quinn Check",
-                timezone=CLINIC_TZ,
-                password_hash=hash_password(PASSWORD),
-            )
-            s.add(client)
-            s.flush()
-            return client.id
-    finally:
-        engine.dispose()
+def _late_window_all_day(session: Session, clinic: Clinic) -> None:
+    """Her clinic's late window spans all of today, so the Yesterday switch is there whatever
+    the hour the test runs (the demo clinic keeps its settings)."""
+    protocol = session.get(ClinicProtocol, clinic.id)
+    protocol.checkin_grace_hours = 24
+    session.add(protocol)
 
 
 def _rows(db_url: str, client_id: int) -> list[CheckIn]:
@@ -89,7 +67,15 @@ def _tap(page, scale: str, word: str) -> None:
 
 
 def test_three_taps_then_changes_update_the_same_day(phone, app_db_url):
-    client_id = _make_client(app_db_url)
+    client_id = make_client(
+        app_db_url,
+        email=EMAIL,
+        password=PASSWORD,
+        name="Quinn Check",
+        clinic_name="Harbour Test Clinic",
+        slug="harbour-checkin",
+        configure=_late_window_all_day,
+    )
     sign_in(phone, EMAIL, PASSWORD)
     phone.goto("/checkin")
     expect(phone.get_by_role("heading", name="Daily check-in")).to_be_visible()

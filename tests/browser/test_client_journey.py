@@ -367,6 +367,8 @@ def test_alex_sees_readiness_on_today_and_unknown_ids_are_not_found(phone, app_d
     expect(card.locator(".kj-readiness")).to_have_attribute("data-level", "amber")
     expect(card).to_contain_text("On track")
     expect(phone.locator("#consent-card")).to_have_count(0)
+    # No phone of Alex's takes reminders yet: Today offers them, once, quietly.
+    expect(phone.locator("#reminders-offer")).to_have_attribute("href", "/settings")
     _check_page(phone, "today-alex-readiness")
 
     phone.locator("#prepare-link").click()

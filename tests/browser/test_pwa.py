@@ -21,11 +21,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from kapjourney import db
-from kapjourney.auth.passwords import hash_password
-from kapjourney.domain.enums import Role
-from kapjourney.domain.models import CheckIn, Clinic, SubmissionReceipt, User
-from kapjourney.seed import CLINIC_TZ
-from kapjourney.services.protocol import ensure_clinic_defaults
+from kapjourney.domain.models import CheckIn, SubmissionReceipt
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -34,6 +30,7 @@ from tests.browser.conftest import (
     shot,
     sign_in,
 )
+from tests.browser.people import make_client
 
 PASSWORD = "tidal lantern meadow"
 GENERIC_TITLE = "You have an update in KAP Journey"
@@ -45,31 +42,15 @@ IPHONE_UA = (
 
 
 def _make_client(db_url: str, email: str, *, slug: str, clinic_phone: str = "") -> int:
-    engine = db.make_engine(db_url)
-    try:
-        with db.session_scope(engine) as s:
-            clinic = Clinic(
-                name="Tideway Test Clinic",
-                slug=slug,
-                timezone=CLINIC_TZ,
-                crisis_phone=clinic_phone,
-            )
-            s.add(clinic)
-            s.flush()
-            ensure_clinic_defaults(s, clinic_id=clinic.id)
-            client = User(
-                clinic_id=clinic.id,
-                role=Role.CLIENT,
-                email=email,
-                display_name="Tess Tideway",
-                timezone=CLINIC_TZ,
-                password_hash=hash_password(PASSWORD),
-            )
-            s.add(client)
-            s.flush()
-            return client.id
-    finally:
-        engine.dispose()
+    return make_client(
+        db_url,
+        email=email,
+        password=PASSWORD,
+        name="Tess Tideway",
+        clinic_name="Tideway Test Clinic",
+        slug=slug,
+        clinic_phone=clinic_phone,
+    )
 
 
 def _stored(db_url: str, client_id: int) -> tuple[list[tuple], list[str]]:

@@ -17,14 +17,13 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from kapjourney import db
-from kapjourney.auth.passwords import hash_password
-from kapjourney.domain.enums import Role
-from kapjourney.domain.models import Clinic, PushSubscription, ReminderPreference, User
+from kapjourney.domain.models import PushSubscription, ReminderPreference, User
 from kapjourney.domain.schemas import Actor
-from kapjourney.seed import CLINIC_TZ, STAFF_PASSWORD
+from kapjourney.seed import STAFF_PASSWORD
 from kapjourney.seed_history import demo_subscription
 from kapjourney.services import reminders
 from tests.browser.conftest import ARTIFACTS, AXE, serious_violations, shot, sign_in
+from tests.browser.people import make_client
 
 EMAIL = "sky.reminders@riverbend.example"
 PASSWORD = "evening tide lanterns"
@@ -38,27 +37,15 @@ FAILED = "Reminders could not be turned on. Please try again in a moment."
 
 
 def _make_client(db_url: str, email: str = EMAIL) -> int:
-    """A client of a clinic of her own, so no other browser test's seeded client is touched."""
-    engine = db.make_engine(db_url)
-    try:
-        with db.session_scope(engine) as s:
-            slug = "lantern-" + email.split("@")[0].replace(".", "-")
-            clinic = Clinic(name="Lantern Test Clinic", slug=slug, timezone=CLINIC_TZ)
-            s.add(clinic)
-            s.flush()
-            client = User(
-                clinic_id=clinic.id,
-                role=Role.CLIENT,
-                email=email,
-                display_name="Sky Reminders",
-                timezone=CLINIC_TZ,
-                password_hash=hash_password(PASSWORD),
-            )
-            s.add(client)
-            s.flush()
-            return client.id
-    finally:
-        engine.dispose()
+    slug = "lantern-" + email.split("@")[0].replace(".", "-")
+    return make_client(
+        db_url,
+        email=email,
+        password=PASSWORD,
+        name="Sky Reminders",
+        clinic_name="Lantern Test Clinic",
+        slug=slug,
+    )
 
 
 def _stored(db_url: str, user_id: int, check, timeout: float = 15) -> ReminderPreference | None:

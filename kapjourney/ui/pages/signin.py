@@ -16,6 +16,12 @@ class SignInState(rx.State):
     busy: bool = False
 
     @rx.event
+    @public("sign-in page load: clears this tab's busy flag and messages (a shared phone)")
+    async def fresh(self):
+        self.email_error = self.password_error = self.form_error = ""
+        self.busy = False
+
+    @rx.event
     @public("sign-in form: only resets this tab's own error messages")
     async def start(self):
         self.email_error = self.password_error = self.form_error = ""
@@ -41,7 +47,7 @@ def brand_header(subtitle: str) -> rx.Component:
     )
 
 
-@public_page(SIGNIN, "Sign in", on_load=SessionState.skip_signin_if_signed_in)
+@public_page(SIGNIN, "Sign in", on_load=[SignInState.fresh, SessionState.skip_signin_if_signed_in])
 def signin_page() -> rx.Component:
     return rx.vstack(
         brand_header("Your ketamine-assisted therapy course, between visits."),
@@ -80,6 +86,9 @@ def signin_page() -> rx.Component:
                 ),
                 id="signin-form",
                 no_validate=True,
+                # Before the script starts, a native submit still goes to the server by POST.
+                method="post",
+                action="/auth/signin",
                 on_submit=[
                     SignInState.start,
                     rx.call_script(

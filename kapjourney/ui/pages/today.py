@@ -4,8 +4,9 @@ import reflex as rx
 
 from kapjourney.domain.enums import Role
 from kapjourney.domain.schemas import ReasonView, TodayView, TodoItem
-from kapjourney.routes import CONSENT, PLAN, SCREENING, TODAY, prepare_url
+from kapjourney.routes import CONSENT, PLAN, SCREENING, SETTINGS, TODAY, prepare_url
 from kapjourney.services.today import get_today
+from kapjourney.ui.components.install_guide import install_guide
 from kapjourney.ui.components.readiness import readiness_badge, readiness_reasons
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.layout import client_page
@@ -22,6 +23,7 @@ class TodayState(rx.State):
     next_title: str = ""
     next_when: str = ""
     next_how: str = ""
+    reminders_on: bool = True
 
     @rx.event
     @authorized(Role.CLIENT)
@@ -32,6 +34,7 @@ class TodayState(rx.State):
         self.local_date = view.local_date
         self.stage = view.stage
         self.clinic_name = view.clinic_name
+        self.reminders_on = view.reminders_on
         nxt = view.next_session
         self.has_next = nxt is not None
         self.next_title = f"Session {nxt.number} of {nxt.planned}" if nxt else ""
@@ -250,6 +253,31 @@ def _todo_cards() -> rx.Component:
     )
 
 
+def _reminder_offer() -> rx.Component:
+    """Until a phone of theirs takes reminders: one quiet link to turn them on (and, in an
+    iPhone browser tab, the Home Screen guide, which iOS needs first)."""
+    return rx.cond(
+        TodayState.reminders_on,
+        rx.fragment(),
+        rx.vstack(
+            install_guide(),
+            rx.link(
+                rx.hstack(
+                    rx.icon("bell", size=18, aria_hidden="true"),
+                    "Get a reminder for your daily check-in",
+                    spacing="2",
+                    align="center",
+                ),
+                href=SETTINGS,
+                weight="medium",
+                id="reminders-offer",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+    )
+
+
 @client_page(TODAY, "Today", on_load=TodayState.load)
 def today_page() -> rx.Component:
     return rx.cond(
@@ -264,6 +292,7 @@ def today_page() -> rx.Component:
             ),
             _todo_cards(),
             _todos(),
+            _reminder_offer(),
             _next_session(),
             rx.link(
                 rx.hstack(

@@ -7,6 +7,7 @@ import reflex as rx
 from kapjourney.domain.enums import ROUTE_LABELS, SETTING_LABELS, Role
 from kapjourney.domain.errors import ValidationFailed
 from kapjourney.ui.components.fields import SELECT_STYLE, field_error
+from kapjourney.ui.components.panel import panel as panel  # the panels import it here
 
 STAFF = (Role.CLINICIAN, Role.ADMIN)
 TEXT_MAX = 10_000
@@ -97,21 +98,6 @@ def radio_field(
         padding="0",
         margin="0",
         width="100%",
-    )
-
-
-def panel(title: str, *children: rx.Component, panel_id: str, **props) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(title, size="5", as_="h2"),
-            *children,
-            spacing="3",
-            width="100%",
-            align="stretch",
-        ),
-        width="100%",
-        id=panel_id,
-        **props,
     )
 
 

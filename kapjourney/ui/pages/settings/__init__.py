@@ -12,26 +12,13 @@ from kapjourney.routes import SETTINGS
 from kapjourney.ui.components.choices import loading
 from kapjourney.ui.components.fields import field_error, form_error
 from kapjourney.ui.components.install_guide import install_guide
+from kapjourney.ui.components.panel import panel
 from kapjourney.ui.layout import member_page
 from kapjourney.ui.pages.settings.state import SettingsState
 
 __all__ = ["SettingsState", "settings_page"]
 
 S = SettingsState
-
-
-def _section(title: str, *children: rx.Component, section_id: str) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(title, size="5", as_="h2"),
-            *children,
-            spacing="3",
-            width="100%",
-            align="stretch",
-        ),
-        width="100%",
-        id=section_id,
-    )
 
 
 def _device(device: DeviceView) -> rx.Component:
@@ -96,7 +83,7 @@ def _turn_off_here() -> rx.Component:
 
 
 def _this_phone() -> rx.Component:
-    return _section(
+    return panel(
         "Reminders on this phone",
         rx.text(
             rx.cond(
@@ -137,7 +124,7 @@ def _this_phone() -> rx.Component:
                 id="devices",
             ),
         ),
-        section_id="reminders-section",
+        panel_id="reminders-section",
     )
 
 
@@ -169,7 +156,7 @@ def _time(label: str, name: str, value: rx.Var, hint: str = "") -> rx.Component:
 
 
 def _checkin_form() -> rx.Component:
-    return _section(
+    return panel(
         "When reminders come",
         rx.form(
             rx.vstack(
@@ -241,13 +228,13 @@ def _checkin_form() -> rx.Component:
             width="100%",
             id="reminder-form",
         ),
-        section_id="checkin-reminder-section",
+        panel_id="checkin-reminder-section",
     )
 
 
 def _lock_screen() -> rx.Component:
     client, staff = MESSAGES[CHECKIN_DUE], MESSAGES[ALERT_RAISED]
-    return _section(
+    return panel(
         "What a reminder says",
         rx.box(
             rx.hstack(
@@ -275,7 +262,7 @@ def _lock_screen() -> rx.Component:
             ),
             size="2",
         ),
-        section_id="lock-screen-section",
+        panel_id="lock-screen-section",
     )
 
 
