@@ -8,6 +8,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import time_machine
 from sqlmodel import Session, select
 
 from kapjourney import db
@@ -24,6 +25,7 @@ from kapjourney.services.uow import unit_of_work
 # A frozen instant well after the personas were made (they are stamped with the real clock):
 # a Tuesday in winter, 10:00 in New York (EST, UTC-5).
 BASE = datetime(2030, 1, 8, 15, 0, tzinfo=UTC)
+DOSED = BASE + timedelta(days=1)  # when the session of ``dosed_and_done`` was dosed
 NEW_YORK = ZoneInfo("America/New_York")
 SIGNED_NAME = "Ada Lovelace"
 CHAPERONE = {"name": "Cara Chaperone", "phone": "+1 (555) 010-2000"}
@@ -134,6 +136,16 @@ def schedule(
             data=SessionSchedule(local_datetime=local_value(at), route=route, setting=setting),
         )
         return s.exec(select(DosingSession.id).order_by(DosingSession.id.desc())).first()
+
+
+def dosed_and_done(staff: Actor, client_id: int) -> int:
+    """A session scheduled at BASE for DOSED (a day later) and marked done by ``staff`` a minute
+    after it was dosed; returns its id."""
+    with time_machine.travel(BASE, tick=False):
+        dosing = schedule(staff, client_id, days_ahead=1)
+    with time_machine.travel(DOSED + timedelta(minutes=1), tick=False), unit_of_work() as s:
+        plan.complete_session(session=s, actor=staff, dosing_session_id=dosing)
+    return dosing
 
 
 def item_ids(dosing_session_id: int) -> dict[str, int]:

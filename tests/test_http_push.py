@@ -40,10 +40,10 @@ from kapjourney.domain.safety import SYMPTOM_ITEMS
 from kapjourney.http import push
 from kapjourney.http.app import create_api
 from kapjourney.notifications.endpoints import MALFORMED, NOT_ALLOWED
-from kapjourney.services import outbox, plan, reminders
+from kapjourney.services import outbox, reminders
 from kapjourney.services.uow import unit_of_work
 from kapjourney.settings import PROJECT_ROOT, Settings, ensure_local_secrets
-from tests.journey_support import BASE, schedule
+from tests.journey_support import DOSED, dosed_and_done
 from tests.support import audit_events, count
 from tests.test_http_auth import TestClient, _assert_error_json, _signin
 
@@ -797,7 +797,6 @@ def test_staff_cannot_replay_a_check_in(browser, engine, personas, morning, emai
 # --- offline replay: symptom reports -------------------------------------------------------------
 
 
-DOSED = BASE + timedelta(days=1)
 CALM = {key: 0 for key, _ in SYMPTOM_ITEMS}
 H24 = 1440
 
@@ -805,12 +804,7 @@ H24 = 1440
 @pytest.fixture
 def dosing_id(engine, personas) -> int:
     """Ada's first session, dosed at DOSED and marked done by her clinician."""
-    cleo = personas.actor("clinician")
-    with time_machine.travel(BASE, tick=False):
-        dosing = schedule(cleo, personas.client.id, days_ahead=1)
-    with time_machine.travel(DOSED + timedelta(minutes=1), tick=False), unit_of_work() as s:
-        plan.complete_session(session=s, actor=cleo, dosing_session_id=dosing)
-    return dosing
+    return dosed_and_done(personas.actor("clinician"), personas.client.id)
 
 
 def report_item(dosing: int, sid: str = "report-7f3a9c21", **data) -> dict:

@@ -32,11 +32,11 @@ from kapjourney.http import push
 from kapjourney.http.app import create_api
 from kapjourney.http.offline import tel_href
 from kapjourney.http.offline_report import worry_steps
-from kapjourney.services import plan, symptoms
+from kapjourney.services import symptoms
 from kapjourney.services.uow import unit_of_work
 from kapjourney.settings import Settings, ensure_local_secrets, get_settings
 from tests.conftest import PASSWORD
-from tests.journey_support import BASE, schedule
+from tests.journey_support import DOSED, dosed_and_done
 
 with warnings.catch_warnings():
     warnings.filterwarnings(
@@ -169,19 +169,13 @@ def test_tel_links_keep_only_dialable_characters(number, href):
 
 # --- after-session reports and the owner tag ----------------------------------------------------
 
-DOSED = BASE + timedelta(days=1)  # Ada's session, completed
 ITEM_KEYS = [key for key, _ in SYMPTOM_ITEMS]
 
 
 @pytest.fixture
 def dosing_id(engine, personas) -> int:
     """Ada's first session, dosed at DOSED and marked done by her clinician."""
-    cleo = personas.actor("clinician")
-    with time_machine.travel(BASE, tick=False):
-        dosing = schedule(cleo, personas.client.id, days_ahead=1)
-    with time_machine.travel(DOSED + timedelta(minutes=1), tick=False), unit_of_work() as s:
-        plan.complete_session(session=s, actor=cleo, dosing_session_id=dosing)
-    return dosing
+    return dosed_and_done(personas.actor("clinician"), personas.client.id)
 
 
 def _page_at(client, email: str, hours: float) -> tuple[str, _Tags]:

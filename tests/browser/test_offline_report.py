@@ -11,10 +11,7 @@ place 25 hours ago, arranged through the services on the server's database as Sa
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-import time_machine
 from playwright.sync_api import expect
 from sqlmodel import select
 
@@ -22,12 +19,10 @@ from kapjourney import db
 from kapjourney.clock import now
 from kapjourney.domain.models import Alert, CheckIn, SubmissionReceipt, SymptomReport, User
 from kapjourney.domain.safety import SYMPTOM_ITEMS
-from kapjourney.domain.schemas import Actor, InviteCreate, SessionSchedule
-from kapjourney.services.accounts import accept_invite, create_invite
-from kapjourney.services.plan import complete_session, schedule_session
 from tests.browser.conftest import PHONE, serious_violations, shot, sign_in
+from tests.browser.people import invite_client_of_sam
+from tests.browser.service_worker import ask_worker, controlled, outbox, requeue
 
-SAM = "sam.okafor@riverbend.example"
 PASSWORD = "lantern tide evening"
 SAVED = "Saved on this phone. It will send when you are back online."
 REPORT_SENT = "Sent. Thank you: your answers are with your care team."
@@ -35,46 +30,6 @@ OFFLINE_CARD = "Your answers will reach your care team when you are back online.
 TOLD = "Your care team has been told and will contact you."
 OTHER_ACCOUNT = "This was saved on this phone under another account, so it was not sent."
 NOT_FOUND = "This could not be sent: it was not found for this account."
-
-
-def _invite(db_url: str, email: str, name: str, *, dosed_hours_ago: float | None = 25) -> int:
-    """``name`` joins Sam's clinic; with ``dosed_hours_ago``, Sam records a session that began
-    that long ago. Returns the session's id (0 without one)."""
-    engine = db.make_engine(db_url)
-    dosed = now().replace(second=0, microsecond=0) - timedelta(hours=dosed_hours_ago or 0)
-    try:
-        with db.session_scope(engine) as s:
-            sam = Actor.from_user(s.exec(select(User).where(User.email == SAM)).one())
-            invite = create_invite(
-                session=s,
-                actor=sam,
-                data=InviteCreate(display_name=name, email=email, timezone=""),
-            )
-            token = invite.path.split("#", 1)[1]
-            accept_invite(session=s, token=token, password=PASSWORD, confirm=PASSWORD)
-            client = s.exec(select(User).where(User.email == email)).one()
-        if dosed_hours_ago is None:
-            return 0
-        # Scheduled while it was still ahead, then marked done now, as Sam would.
-        with (
-            time_machine.travel(dosed - timedelta(hours=1), tick=False),
-            db.session_scope(engine) as s,
-        ):
-            local = dosed.astimezone(ZoneInfo(client.timezone)).strftime("%Y-%m-%dT%H:%M")
-            view = schedule_session(
-                session=s,
-                actor=sam,
-                client_id=client.id,
-                data=SessionSchedule(
-                    local_datetime=local, route="sublingual_lozenge", setting="at_home"
-                ),
-            )
-            dosing_id = view.sessions[0].dosing_session_id
-        with db.session_scope(engine) as s:
-            complete_session(session=s, actor=sam, dosing_session_id=dosing_id)
-        return dosing_id
-    finally:
-        engine.dispose()
 
 
 def _stored(db_url: str, email: str):
@@ -107,38 +62,6 @@ def _stored(db_url: str, email: str):
         engine.dispose()
 
 
-def _controlled(page) -> None:
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
-
-
-def _ask_worker(page, message: dict) -> dict:
-    return page.evaluate(
-        """(message) => new Promise((resolve) => {
-            const channel = new MessageChannel();
-            channel.port1.onmessage = (event) => resolve(event.data);
-            navigator.serviceWorker.controller.postMessage(message, [channel.port2]);
-        })""",
-        message,
-    )
-
-
-def _outbox(page, store: str = "pending") -> list[dict]:
-    return page.evaluate(
-        """(store) => new Promise((resolve, reject) => {
-            const open = indexedDB.open("kj-outbox");
-            open.onerror = () => reject(open.error);
-            open.onsuccess = () => {
-                const db = open.result;
-                if (!db.objectStoreNames.contains(store)) { db.close(); resolve([]); return; }
-                const all = db.transaction(store).objectStore(store).getAll();
-                all.onsuccess = () => { db.close(); resolve(all.result); };
-                all.onerror = () => reject(all.error);
-            };
-        })""",
-        store,
-    )
-
-
 def _check_page(page, name: str) -> None:
     shot(page, name)
     assert serious_violations(page) == [], name
@@ -154,10 +77,12 @@ def _answer(report, prefix: str, item: str, choice: str) -> None:
 
 def test_a_worrying_report_made_offline_shows_help_at_once_and_is_sent_once(phone, app_db_url):
     email = "wren.offline@riverbend.example"
-    dosing = _invite(app_db_url, email, "Wren Offline")
+    dosing = invite_client_of_sam(
+        app_db_url, email=email, name="Wren Offline", password=PASSWORD, dosed_hours_ago=25
+    )
     prefix = f"rep-{dosing}-1440"
     sign_in(phone, email, PASSWORD)
-    _controlled(phone)
+    controlled(phone)
     phone.evaluate("window.kjPwa.ready")  # this start re-fetched the offline page, signed in
 
     phone.context.set_offline(True)
@@ -202,7 +127,7 @@ def test_a_worrying_report_made_offline_shows_help_at_once_and_is_sent_once(phon
     expect(pulse).to_have_attribute("aria-invalid", "true")
     expect(pulse).to_have_value("fast")
     expect(note).to_have_value("Hard to sleep, and the dark thoughts came back.")
-    assert _outbox(phone) == []
+    assert outbox(phone) == []
 
     # Thoughts of self-harm: the crisis card shows at once, right there, before anything is sent.
     worry = phone.locator(f"#{prefix}-worry")
@@ -227,7 +152,7 @@ def test_a_worrying_report_made_offline_shows_help_at_once_and_is_sent_once(phon
     expect(report.locator(".report-hint")).to_have_text("Saved on this phone")
     _check_page(phone, "offline-report-03-saved")
 
-    [queued] = _outbox(phone)
+    [queued] = outbox(phone)
     owner = phone.locator("main").get_attribute("data-owner")
     assert re.fullmatch(r"[0-9a-f]{24}", owner or "")
     answers = {key: 0 for key, _ in SYMPTOM_ITEMS} | {"self_harm": 1}
@@ -257,22 +182,11 @@ def test_a_worrying_report_made_offline_shows_help_at_once_and_is_sent_once(phon
         [queued["submission_id"]],
     )
     assert _stored(app_db_url, email) == stored
-    assert _outbox(phone) == [] and _outbox(phone, "failed") == []
+    assert outbox(phone) == [] and outbox(phone, "failed") == []
 
     # The same entry replayed again changes nothing on the server.
-    phone.evaluate(
-        """(item) => new Promise((resolve, reject) => {
-            const open = indexedDB.open("kj-outbox");
-            open.onsuccess = () => {
-                const tx = open.result.transaction("pending", "readwrite");
-                tx.objectStore("pending").put(item);
-                tx.oncomplete = () => { open.result.close(); resolve(); };
-                tx.onerror = () => reject(tx.error);
-            };
-        })""",
-        queued,
-    )
-    assert _ask_worker(phone, {"type": "flush"}) == {"sent": 1, "failed": 0, "pending": 0}
+    requeue(phone, queued)
+    assert ask_worker(phone, {"type": "flush"}) == {"sent": 1, "failed": 0, "pending": 0}
     assert _stored(app_db_url, email) == stored
 
     # After signing out, the cached offline page is the signed-out one (no follow-ups, no tag).
@@ -292,13 +206,13 @@ def test_a_worrying_report_made_offline_shows_help_at_once_and_is_sent_once(phon
 
 def test_on_a_shared_phone_an_entry_never_reaches_another_account(browser, app_url, app_db_url):
     first, second = "ivy.shared@riverbend.example", "jude.shared@riverbend.example"
-    _invite(app_db_url, first, "Ivy Shared", dosed_hours_ago=None)
-    _invite(app_db_url, second, "Jude Shared", dosed_hours_ago=None)
+    invite_client_of_sam(app_db_url, email=first, name="Ivy Shared", password=PASSWORD)
+    invite_client_of_sam(app_db_url, email=second, name="Jude Shared", password=PASSWORD)
     context = browser.new_context(base_url=app_url, **PHONE)
     try:
         phone = context.new_page()
         sign_in(phone, first, PASSWORD)
-        _controlled(phone)
+        controlled(phone)
         phone.evaluate("window.kjPwa.ready")
 
         # Ivy saves a check-in offline; her sign-in then ends without signing out (it expired).
@@ -310,12 +224,12 @@ def test_on_a_shared_phone_an_entry_never_reaches_another_account(browser, app_u
         checkin.locator("#scale-sleep").get_by_role("radio", name="Okay", exact=True).click()
         checkin.get_by_role("button", name="Save check-in").click()
         expect(phone.locator("#offline-status")).to_have_text(SAVED)
-        [queued] = _outbox(phone)
+        [queued] = outbox(phone)
         assert queued["owner"] == phone.locator("main").get_attribute("data-owner")
         context.clear_cookies()
         context.set_offline(False)
         phone.wait_for_timeout(500)  # the online flush: signed out (401), so it waits
-        assert len(_outbox(phone)) == 1
+        assert len(outbox(phone)) == 1
 
         # Jude opens the app on the same phone and signs in: the app start replays the queue
         # under his sign-in. (In a new tab: in the old one, the sign-in button is still busy
@@ -323,14 +237,14 @@ def test_on_a_shared_phone_an_entry_never_reaches_another_account(browser, app_u
         phone.close()
         phone = context.new_page()
         sign_in(phone, second, PASSWORD)
-        _controlled(phone)
+        controlled(phone)
         phone.evaluate("window.kjPwa.ready")
         expect(phone.locator("#kj-sync-status")).to_have_text(OTHER_ACCOUNT)
         shot(phone, "offline-report-05-other-account")
-        [failed] = _outbox(phone, "failed")
+        [failed] = outbox(phone, "failed")
         assert failed["submission_id"] == queued["submission_id"]
         assert failed["errors"] == {"form": OTHER_ACCOUNT}
-        assert _outbox(phone) == []
+        assert outbox(phone) == []
         assert _stored(app_db_url, first)[2:] == (0, [])
         assert _stored(app_db_url, second)[2:] == (0, [])
 
@@ -341,10 +255,10 @@ def test_on_a_shared_phone_an_entry_never_reaches_another_account(browser, app_u
             "captured_at": now().isoformat(),
             "data": {"dosing_session_id": 2_000_000_000, "offset_minutes": 1440, "answers": {}},
         }
-        assert _ask_worker(phone, {"type": "queue", "item": item})["queued"] is True
-        _ask_worker(phone, {"type": "flush"})  # (Background Sync may have sent it already)
-        assert _ask_worker(phone, {"type": "status"}) == {"pending": 0, "failed": 2}
-        failures = {f["submission_id"]: f["errors"] for f in _outbox(phone, "failed")}
+        assert ask_worker(phone, {"type": "queue", "item": item})["queued"] is True
+        ask_worker(phone, {"type": "flush"})  # (Background Sync may have sent it already)
+        assert ask_worker(phone, {"type": "status"}) == {"pending": 0, "failed": 2}
+        failures = {f["submission_id"]: f["errors"] for f in outbox(phone, "failed")}
         assert failures[item["submission_id"]] == {"form": NOT_FOUND}
     finally:
         context.close()

@@ -31,6 +31,7 @@ from tests.browser.conftest import (
     sign_in,
 )
 from tests.browser.people import make_client
+from tests.browser.service_worker import ask_worker, controlled, outbox, requeue
 
 PASSWORD = "tidal lantern meadow"
 GENERIC_TITLE = "You have an update in KAP Journey"
@@ -95,40 +96,6 @@ def _wait_for(page, probe, *, timeout: float = 30, describe=lambda: ""):
         page.wait_for_timeout(250)
 
 
-def _controlled(page) -> None:
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
-
-
-def _ask_worker(page, message: dict) -> dict:
-    """Send ``message`` to the page's service worker and return its reply."""
-    return page.evaluate(
-        """(message) => new Promise((resolve) => {
-            const channel = new MessageChannel();
-            channel.port1.onmessage = (event) => resolve(event.data);
-            navigator.serviceWorker.controller.postMessage(message, [channel.port2]);
-        })""",
-        message,
-    )
-
-
-def _outbox(page, store: str = "pending") -> list[dict]:
-    """What the service worker's IndexedDB queue holds (same origin, so the page can read it)."""
-    return page.evaluate(
-        """(store) => new Promise((resolve, reject) => {
-            const open = indexedDB.open("kj-outbox");
-            open.onerror = () => reject(open.error);
-            open.onsuccess = () => {
-                const db = open.result;
-                if (!db.objectStoreNames.contains(store)) { db.close(); resolve([]); return; }
-                const all = db.transaction(store).objectStore(store).getAll();
-                all.onsuccess = () => { db.close(); resolve(all.result); };
-                all.onerror = () => reject(all.error);
-            };
-        })""",
-        store,
-    )
-
-
 @pytest.fixture
 def installed_phone(browser, app_url, tmp_path):
     """A phone-sized page in a profile on disk: Chromium refuses to install from an incognito
@@ -150,9 +117,9 @@ def installed_phone(browser, app_url, tmp_path):
 def test_the_app_is_installable_and_its_worker_controls_the_page(installed_phone, app_url):
     phone = installed_phone
     phone.goto("/signin")
-    _controlled(phone)  # clients.claim(): the very first load is already controlled
+    controlled(phone)  # clients.claim(): the very first load is already controlled
     phone.reload()
-    _controlled(phone)
+    controlled(phone)
 
     cdp = phone.context.new_cdp_session(phone)
     assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
@@ -207,7 +174,7 @@ def test_a_push_shows_a_notification_whose_click_opens_the_checkin(phone, app_ur
     context = phone.context
     context.grant_permissions(["notifications"], origin=app_url)
     sign_in(phone, email, PASSWORD)
-    _controlled(phone)
+    controlled(phone)
     assert phone.evaluate("Notification.permission") == "granted"
 
     cdp = context.new_cdp_session(phone)
@@ -304,7 +271,7 @@ def test_a_checkin_made_offline_is_sent_once_when_back_online(phone, app_url, ap
     )
     context = phone.context
     sign_in(phone, email, PASSWORD)
-    _controlled(phone)
+    controlled(phone)
     # This start re-fetched the offline page with the session: it carries her clinic's number.
     phone.evaluate("window.kjPwa.ready")
 
@@ -326,7 +293,7 @@ def test_a_checkin_made_offline_is_sent_once_when_back_online(phone, app_url, ap
     form.get_by_role("button", name="Save check-in").click()
     expect(phone.locator("#anxiety-error")).to_have_text("Choose how anxious you feel.")
     expect(phone.locator("#sleep-error")).to_have_text("Choose how you slept.")
-    assert _outbox(phone) == []
+    assert outbox(phone) == []
 
     form.locator("#scale-anxiety").get_by_role("radio", name="Calm", exact=True).click()
     form.locator("#scale-sleep").get_by_role("radio", name="Okay", exact=True).click()
@@ -341,7 +308,7 @@ def test_a_checkin_made_offline_is_sent_once_when_back_online(phone, app_url, ap
     shot(phone, "pwa-02-saved-on-phone")
     assert serious_violations(phone) == []
 
-    [queued] = _outbox(phone)
+    [queued] = outbox(phone)
     assert queued["kind"] == "checkin"
     assert queued["data"] == {
         "day": "today",
@@ -359,7 +326,7 @@ def test_a_checkin_made_offline_is_sent_once_when_back_online(phone, app_url, ap
     expect(phone.get_by_role("heading", name="You are back online")).to_be_visible()
     expect(phone.get_by_role("button", name="Back to the app")).to_be_visible()
     shot(phone, "pwa-03-sent")
-    assert _outbox(phone) == []
+    assert outbox(phone) == []
     rows, receipts = _stored(app_db_url, client_id)
     assert [row[:6] for row in rows] == [("submitted", 4, 1, 3, 5, "Signal is patchy down here.")]
     assert receipts == [queued["submission_id"]]
@@ -368,19 +335,8 @@ def test_a_checkin_made_offline_is_sent_once_when_back_online(phone, app_url, ap
     assert abs((captured - before).total_seconds()) < 60  # the time it was made, kept
 
     # The same entry replayed again (a second flush of a copy) changes nothing on the server.
-    phone.evaluate(
-        """(item) => new Promise((resolve, reject) => {
-            const open = indexedDB.open("kj-outbox");
-            open.onsuccess = () => {
-                const tx = open.result.transaction("pending", "readwrite");
-                tx.objectStore("pending").put(item);
-                tx.oncomplete = () => { open.result.close(); resolve(); };
-                tx.onerror = () => reject(tx.error);
-            };
-        })""",
-        queued,
-    )
-    reply = _ask_worker(phone, {"type": "flush"})
+    requeue(phone, queued)
+    reply = ask_worker(phone, {"type": "flush"})
     assert reply == {"sent": 1, "failed": 0, "pending": 0}
     assert _stored(app_db_url, client_id) == (rows, receipts)
 
@@ -395,7 +351,7 @@ def test_app_pages_say_saved_on_this_phone_then_sent(phone, app_db_url):
     email = "tess.pill@tideway.example"
     client_id = _make_client(app_db_url, email, slug="tideway-pill")
     sign_in(phone, email, PASSWORD)
-    _controlled(phone)
+    controlled(phone)
     phone.evaluate("window.kjPwa.ready")
 
     phone.context.set_offline(True)
@@ -455,7 +411,7 @@ def test_signing_out_asks_before_dropping_entries_that_could_not_be_sent(phone, 
     email = "tess.signout@tideway.example"
     client_id = _make_client(app_db_url, email, slug="tideway-signout")
     sign_in(phone, email, PASSWORD)
-    _controlled(phone)
+    controlled(phone)
     phone.evaluate("window.kjPwa.ready")
     phone.context.set_offline(True)
     phone.evaluate(
@@ -479,7 +435,7 @@ def test_signing_out_asks_before_dropping_entries_that_could_not_be_sent(phone, 
     phone.evaluate("window.kj.signOut()")
     assert len(asked) == 1 and "have not been sent yet" in asked[0]
     assert phone.url.endswith("/today/") or phone.url.endswith("/today")
-    assert len(_outbox(phone)) == 1
+    assert len(outbox(phone)) == 1
 
     # "OK": the queue is dropped before signing out, so it can never go out later under
     # another person's sign-in on this phone.
@@ -487,7 +443,7 @@ def test_signing_out_asks_before_dropping_entries_that_could_not_be_sent(phone, 
     phone.evaluate("() => { window.kj.signOut(); }")  # it navigates away: do not await it
     phone.wait_for_url("**/signin**")
     assert len(asked) == 2
-    assert _outbox(phone) == []
+    assert outbox(phone) == []
     # Back online, the next app start replays whatever is queued: nothing.
     phone.context.set_offline(False)
     phone.goto("/signin")

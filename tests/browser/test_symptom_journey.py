@@ -9,24 +9,17 @@ as the clinician would on his pages.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-import time_machine
 from playwright.sync_api import expect
 from sqlmodel import select
 
 from kapjourney import db
-from kapjourney.clock import now
-from kapjourney.domain.models import Alert, SymptomReport, User
+from kapjourney.domain.models import Alert, SymptomReport
 from kapjourney.domain.safety import SYMPTOM_ITEMS
-from kapjourney.domain.schemas import Actor, InviteCreate, SessionSchedule
 from kapjourney.routes import report_url
-from kapjourney.services.accounts import accept_invite, create_invite
-from kapjourney.services.plan import complete_session, schedule_session
 from tests.browser.conftest import DESKTOP, serious_violations, shot, sign_in
+from tests.browser.people import invite_client_of_sam
 
-SAM = "sam.okafor@riverbend.example"
 EMAIL = "rowan.ellis@riverbend.example"
 PASSWORD = "quiet harbour morning"
 
@@ -36,45 +29,6 @@ def _check_page(page, name: str) -> None:
     assert serious_violations(page) == [], name
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{name} scrolls sideways on a phone ({width}px)"
-
-
-def _client_dosed_25_hours_ago(db_url: str) -> int:
-    """Rowan joins, and Sam records a session that began 25 hours ago; returns its id."""
-    engine = db.make_engine(db_url)
-    dosed = now().replace(second=0, microsecond=0) - timedelta(hours=25)
-    try:
-        with db.session_scope(engine) as s:
-            sam = Actor.from_user(s.exec(select(User).where(User.email == SAM)).one())
-            invite = create_invite(
-                session=s,
-                actor=sam,
-                data=InviteCreate(display_name="Rowan Ellis", email=EMAIL, timezone=""),
-            )
-            token = invite.path.split("#", 1)[1]
-            accept_invite(session=s, token=token, password=PASSWORD, confirm=PASSWORD)
-            client = s.exec(select(User).where(User.email == EMAIL)).one()
-            tz = client.timezone
-        # Scheduled while it was still ahead (the clock wound back an hour before it), then
-        # marked done now, as Sam would after the session.
-        with (
-            time_machine.travel(dosed - timedelta(hours=1), tick=False),
-            db.session_scope(engine) as s,
-        ):
-            local = dosed.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
-            view = schedule_session(
-                session=s,
-                actor=sam,
-                client_id=client.id,
-                data=SessionSchedule(
-                    local_datetime=local, route="sublingual_lozenge", setting="at_home"
-                ),
-            )
-            dosing_id = view.sessions[0].dosing_session_id
-        with db.session_scope(engine) as s:
-            complete_session(session=s, actor=sam, dosing_session_id=dosing_id)
-        return dosing_id
-    finally:
-        engine.dispose()
 
 
 def _report_and_alerts(db_url: str, dosing_id: int):
@@ -103,7 +57,9 @@ def _answer(page, item: str, choice: str) -> None:
 def test_persistent_dissociation_at_24_hours_raises_an_urgent_alert_and_shows_support(
     phone, app_db_url
 ):
-    dosing_id = _client_dosed_25_hours_ago(app_db_url)
+    dosing_id = invite_client_of_sam(
+        app_db_url, email=EMAIL, name="Rowan Ellis", password=PASSWORD, dosed_hours_ago=25
+    )
     sign_in(phone, EMAIL, PASSWORD)
     phone.goto(report_url(dosing_id, 1440))
     expect(phone.get_by_role("heading", name="How are you feeling?")).to_be_visible()

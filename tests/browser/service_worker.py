@@ -1,0 +1,55 @@
+"""Reaching the app's service worker from a test's page: wait until it controls the page, send it
+a message, and read its outbox (IndexedDB, same origin, so the page can read it)."""
+
+from __future__ import annotations
+
+
+def controlled(page) -> None:
+    """Wait until a service worker controls ``page``."""
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+
+
+def ask_worker(page, message: dict) -> dict:
+    """Send ``message`` to the page's service worker and return its reply."""
+    return page.evaluate(
+        """(message) => new Promise((resolve) => {
+            const channel = new MessageChannel();
+            channel.port1.onmessage = (event) => resolve(event.data);
+            navigator.serviceWorker.controller.postMessage(message, [channel.port2]);
+        })""",
+        message,
+    )
+
+
+def outbox(page, store: str = "pending") -> list[dict]:
+    """What the service worker's IndexedDB queue holds in ``store`` ("pending" or "failed")."""
+    return page.evaluate(
+        """(store) => new Promise((resolve, reject) => {
+            const open = indexedDB.open("kj-outbox");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const db = open.result;
+                if (!db.objectStoreNames.contains(store)) { db.close(); resolve([]); return; }
+                const all = db.transaction(store).objectStore(store).getAll();
+                all.onsuccess = () => { db.close(); resolve(all.result); };
+                all.onerror = () => reject(all.error);
+            };
+        })""",
+        store,
+    )
+
+
+def requeue(page, item: dict) -> None:
+    """Put a copy of ``item`` back in the worker's pending queue, as if it had never been sent."""
+    page.evaluate(
+        """(item) => new Promise((resolve, reject) => {
+            const open = indexedDB.open("kj-outbox");
+            open.onsuccess = () => {
+                const tx = open.result.transaction("pending", "readwrite");
+                tx.objectStore("pending").put(item);
+                tx.oncomplete = () => { open.result.close(); resolve(); };
+                tx.onerror = () => reject(tx.error);
+            };
+        })""",
+        item,
+    )
