@@ -25,6 +25,7 @@ CLINICIAN_HOME = "/clinician"
 CLIENT_DETAIL = "/clinician/client/[client_id]"
 PROTOCOL = "/clinician/protocol"
 SAFETY_RULES = "/clinician/safety-rules"
+ALERTS = "/clinician/alerts"  # the care team's alert inbox
 CONSENT_PDF = "/api/consent/{signature_id}.pdf"
 
 HOME_BY_ROLE = {"client": TODAY, "clinician": CLINICIAN_HOME, "admin": CLINICIAN_HOME}
@@ -56,3 +57,19 @@ def report_url(dosing_session_id: int, offset_minutes: int) -> str:
 
 def exercise_url(assignment_id: int) -> str:
     return f"/journal/{assignment_id}"
+
+
+# --- Exports (issue 6, item 4): served by kapjourney/http/exports.py ---------------------------
+EXPORT_CLIENT_CSV = "/api/export/client/{client_id}.csv"
+EXPORT_CLIENT_FHIR = "/api/export/client/{client_id}/fhir.json"
+EXPORT_CLIENT_PDF = "/api/export/client/{client_id}/summary.pdf"
+EXPORT_CLINIC_CSV = "/api/export/clinic.csv"
+
+
+def export_urls(client_id: int) -> dict[str, str]:
+    """The client's exports by format: csv, fhir, pdf."""
+    return {
+        "csv": EXPORT_CLIENT_CSV.format(client_id=client_id),
+        "fhir": EXPORT_CLIENT_FHIR.format(client_id=client_id),
+        "pdf": EXPORT_CLIENT_PDF.format(client_id=client_id),
+    }

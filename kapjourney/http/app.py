@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kapjourney import db
 from kapjourney.auth import sessions, signin
 from kapjourney.domain.errors import NotFound, ValidationFailed
-from kapjourney.http import offline, push
+from kapjourney.http import exports, offline, push
 from kapjourney.routes import HOME_BY_ROLE, SIGNIN, TODAY
 from kapjourney.services import accounts
 from kapjourney.services.consent_pdf import consent_pdf as consent_pdf_service
@@ -263,6 +263,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
         )
 
     push.register(api, settings)  # service worker, push subscriptions, offline replay
+    exports.register(api, settings)  # issue 6: CSV, FHIR and PDF exports
     api.include_router(offline.router)  # the offline page the service worker falls back to
 
     @api.get("/api/health")

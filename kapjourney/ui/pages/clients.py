@@ -5,7 +5,7 @@ import reflex as rx
 from kapjourney.domain.enums import Role
 from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.schemas import ClientRow, InviteCreate
-from kapjourney.routes import CLIENT_DETAIL, CLINICIAN_HOME
+from kapjourney.routes import CLIENT_DETAIL, CLINICIAN_HOME, EXPORT_CLINIC_CSV
 from kapjourney.services import accounts
 from kapjourney.services.clients import list_clients
 from kapjourney.settings import get_settings
@@ -280,6 +280,14 @@ def clients_page() -> rx.Component:
                 as_="h1",
             ),
             rx.spacer(),
+            rx.el.a(  # issue 6: the clinic export (the route authorizes and audits)
+                rx.icon("sheet", size=16, aria_hidden="true"),
+                "Download clinic CSV",
+                href=EXPORT_CLINIC_CSV,
+                download="",
+                id="export-clinic-csv",
+                style={"display": "inline-flex", "align_items": "center", "gap": "4px"},
+            ),
             _invite_dialog(),
             width="100%",
             align="center",

@@ -19,6 +19,7 @@ from kapjourney.ui.pages.client_detail.checklist_panel import ChecklistState, ch
 from kapjourney.ui.pages.client_detail.common import STAFF, panel
 from kapjourney.ui.pages.client_detail.consent_panel import ConsentPanelState, consent_panel
 from kapjourney.ui.pages.client_detail.exercises_panel import ExercisesPanelState, exercises_panel
+from kapjourney.ui.pages.client_detail.exports_panel import ExportsPanelState, exports_panel
 from kapjourney.ui.pages.client_detail.plan_panel import (
     PlanState,
     readiness_panel,
@@ -41,6 +42,7 @@ from kapjourney.ui.session_state import remember
 PANELS = (PlanState, AlertsState, ConsentPanelState, ScreeningPanelState)
 PANELS += (SafetyPlanPanelState, ExercisesPanelState, ReportsPanelState)  # issue 4
 PANELS += (RemindersPanelState,)  # issue 5: are reminders reaching them?
+PANELS += (ExportsPanelState,)  # issue 6: export links (no service call; the routes authorize)
 RESET_ON_LOAD = (*PANELS, SessionFormState, ChecklistState)
 
 
@@ -131,6 +133,7 @@ def _details() -> rx.Component:
             width="100%",
         ),
         reminders_panel(),  # issue 5
+        exports_panel(),  # issue 6: CSV, FHIR and PDF downloads
         session_dialog(),
         checklist_dialog(),
         spacing="4",
