@@ -48,6 +48,8 @@ def test_a_clinic_starts_with_the_published_defaults_and_their_sources(engine, p
             "pre_session_phq9_hours": 72,
             "gad7_interval_days": 7,
             "pcl5_interval_days": 14,
+            "escalate_emergency_minutes": 5,  # the alert inbox (issue 6)
+            "escalate_urgent_minutes": 15,
         }
     )
     assert all(s.source and s.low <= s.value <= s.high for s in view.settings)

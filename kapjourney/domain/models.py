@@ -200,6 +200,9 @@ class ClinicProtocol(SQLModel, table=True):
     gad7_interval_days: int = Field(default=7)
     pcl5_interval_days: int = Field(default=14)
     pre_session_phq9_hours: int = Field(default=72)
+    # Unacknowledged this many minutes, an alert escalates to the whole clinic (issue 6).
+    escalate_emergency_minutes: int = Field(default=5)
+    escalate_urgent_minutes: int = Field(default=15)
     updated_at: datetime = Field(default_factory=now, sa_column=_ts())
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")
 
@@ -351,6 +354,10 @@ class Alert(SQLModel, table=True):
     resolution_note: str = Field(default="", max_length=2000)
     # Every rule the source record met (JSON list of codes); ``reason_code`` is the gravest.
     rules: str = Field(default="[]", max_length=1000)
+    # The alert inbox (issue 6): who owns it now, when it escalated, how it was resolved.
+    assigned_to_id: int | None = Field(default=None, foreign_key="user.id")
+    escalated_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    outcome: str = Field(default="", max_length=24)  # a code of inbox.OUTCOMES
 
 
 class ClinicSafetyRule(SQLModel, table=True):

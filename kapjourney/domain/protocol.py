@@ -125,6 +125,27 @@ SETTINGS: tuple[Setting, ...] = (
         "PCL-5 every 2-4 weeks for clients with PTSD symptoms; past-month recall (clinical "
         "ref. 3.1).",
     ),
+    # Alert escalation (issue 6): unacknowledged this long, an alert goes to the whole clinic.
+    Setting(
+        "escalate_emergency_minutes",
+        "Escalate an unacknowledged emergency alert after",
+        "minutes",
+        5,
+        1,
+        60,
+        "Tiered alerting with escalation when not acknowledged in N minutes (clinical ref., "
+        "ideas 5: Vista tiers, Intervengine's unread-to-task SLA); 5 min for emergencies.",
+    ),
+    Setting(
+        "escalate_urgent_minutes",
+        "Escalate an unacknowledged urgent alert after",
+        "minutes",
+        15,
+        5,
+        240,
+        "Same escalation rule (clinical ref., ideas 5); urgent findings get 15 min before the "
+        "whole clinic and its admins are pushed.",
+    ),
 )
 SETTING_BY_NAME = {s.name: s for s in SETTINGS}
 

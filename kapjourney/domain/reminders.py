@@ -24,8 +24,10 @@ PREP_OPEN = "prep_open"
 FOLLOWUP_DUE = "followup_due"
 EXERCISE_DUE = "exercise_due"
 ALERT_RAISED = "alert_raised"
-KINDS = (CHECKIN_DUE, PREP_OPEN, FOLLOWUP_DUE, EXERCISE_DUE, ALERT_RAISED)
-QUIET_EXEMPT = frozenset({ALERT_RAISED})  # a clinician's urgent alert is never held back
+ALERT_ESCALATED = "alert_escalated"  # unacknowledged too long: to every clinician and admin
+KINDS = (CHECKIN_DUE, PREP_OPEN, FOLLOWUP_DUE, EXERCISE_DUE, ALERT_RAISED, ALERT_ESCALATED)
+# A clinician's urgent alert, or its escalation, is never held back.
+QUIET_EXEMPT = frozenset({ALERT_RAISED, ALERT_ESCALATED})
 
 PREP_MARKS = (48, 24)  # hours before a session: the preparation reminders
 PREP_AHEAD_MINUTES = 120  # steps due this long or more before a session can be done ahead

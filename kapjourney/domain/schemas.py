@@ -666,5 +666,33 @@ class DeliveryHealthView(_View):
     devices: list[DeviceView]
 
 
+# --- The alert inbox (issue 6, item 1) ---------------------------------------------------------
+
+
+class InboxRow(_View):
+    """One open or acknowledged alert in the care team's inbox."""
+
+    alert_id: int
+    client_id: int
+    client_name: str
+    can_open_client: bool  # the client's page is reachable (caseload, or an admin)
+    severity: str
+    status: str
+    reason: str  # the rule's label for the care team
+    source: str  # what the client recorded: "After-session report", ...
+    raised: str  # "Today, 9:05 am"
+    waiting: str  # time since raised: "12 min"
+    acknowledged_by: str
+    acknowledged: str
+    escalated: bool
+    assigned_to: str
+
+
+class InboxView(_View):
+    rows: list[InboxRow]
+    clinicians: list[tuple[int, str]]  # whom an alert may be reassigned to
+    outcomes: list[tuple[str, str]]  # code, label
+
+
 NextSessionView.model_rebuild()
 TodayView.model_rebuild()

@@ -34,6 +34,13 @@ MESSAGES = {
     kinds.ALERT_RAISED: Message(
         "You have an update in KAP Journey", "Please open your inbox.", "high", 3600, "kj-inbox"
     ),
+    kinds.ALERT_ESCALATED: Message(
+        "You have an update in KAP Journey",
+        "Something in your inbox needs a reply.",
+        "high",
+        3600,
+        "kj-inbox-escalated",
+    ),
 }
 
 

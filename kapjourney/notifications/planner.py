@@ -245,6 +245,9 @@ def still_wanted(session: Session, row: Notification, at: datetime) -> bool:
             or acknowledged is None
             or as_utc(acknowledged) < as_utc(row.created_at)
         )
+    if row.kind == r.ALERT_ESCALATED:  # while nobody has acknowledged it
+        alert = session.get(Alert, _head_id(row.slot))
+        return alert is not None and alert.status == AlertStatus.OPEN
     return False
 
 

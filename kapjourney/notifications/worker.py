@@ -18,6 +18,7 @@ from kapjourney import db
 from kapjourney.clock import now
 from kapjourney.notifications import planner
 from kapjourney.notifications.dispatch import Dispatcher, Stats
+from kapjourney.services import inbox
 from kapjourney.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,14 @@ def build_transport(settings: Settings):
 class Tick:
     planned: int
     stats: Stats
+    escalated: int = 0
 
 
 def tick(dispatcher: Dispatcher, at: datetime | None = None) -> Tick:
     with db.session_scope(dispatcher.engine) as session:
+        escalated = inbox.escalate_due(session, at or now())  # before sending: same tick
         planned = planner.plan(session, at or now())
-    return Tick(planned=planned, stats=dispatcher.run_once(at))
+    return Tick(planned=planned, stats=dispatcher.run_once(at), escalated=escalated)
 
 
 def make_dispatcher(settings: Settings | None = None) -> Dispatcher:
@@ -68,9 +71,11 @@ async def run_forever(settings: Settings | None = None, *, once: bool = False) -
     while True:
         try:
             result = await asyncio.to_thread(tick, dispatcher)
-            if result.planned or result.stats.claimed:
+            if result.planned or result.stats.claimed or result.escalated:
                 log.info(
-                    "reminders planned=%s claimed=%s sent=%s skipped=%s failed=%s retried=%s",
+                    "reminders escalated=%s planned=%s claimed=%s sent=%s skipped=%s failed=%s "
+                    "retried=%s",
+                    result.escalated,
                     result.planned,
                     result.stats.claimed,
                     result.stats.sent,

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import reflex as rx
+from reflex.istate.proxy import StateProxy
 
 from kapjourney.auth import sessions
 from kapjourney.domain.enums import Role
@@ -80,6 +81,15 @@ async def actor_from_state(state: rx.State) -> Actor | None:
     )
 
 
+async def _reset(state: rx.State) -> None:
+    """Forget what the state holds; a background handler's state changes only inside its lock."""
+    if isinstance(state, StateProxy):
+        async with state:
+            state.reset()
+    else:
+        state.reset()
+
+
 def authorized(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Require a live session (and one of ``roles`` when given) before the handler runs."""
 
@@ -88,10 +98,10 @@ def authorized(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any
         async def guarded(self: rx.State, *args: Any, **kwargs: Any) -> Any:
             actor = await actor_from_state(self)
             if actor is None:
-                self.reset()
+                await _reset(self)
                 return rx.redirect(SIGNIN, replace=True)
             if roles and actor.role not in roles:
-                self.reset()
+                await _reset(self)
                 await asyncio.to_thread(_audit_role_denial, actor, fn.__qualname__)
                 return rx.redirect(HOME_BY_ROLE[str(actor.role)], replace=True)
             token = _ACTOR.set(actor)

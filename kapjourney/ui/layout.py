@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from kapjourney.routes import (
+    ALERTS,
     CHECKIN,
     CLINICIAN_HOME,
     CRISIS,
@@ -203,6 +204,7 @@ def staff_header() -> rx.Component:
                 weight="medium",
                 margin_left=rx.breakpoints(initial="0", sm="16px"),
             ),
+            rx.link("Alerts", href=ALERTS, weight="medium", id="nav-alerts"),
             # Admins edit the protocol and consent document there; clinicians read them.
             rx.link("Protocol", href=PROTOCOL, weight="medium", id="nav-protocol"),
             rx.link("Safety rules", href=SAFETY_RULES, weight="medium", id="nav-safety-rules"),

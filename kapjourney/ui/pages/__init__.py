@@ -1,6 +1,7 @@
 """Importing this package registers every page with the layout decorator."""
 
 from kapjourney.ui.pages import (  # noqa: F401
+    alerts_inbox,
     checkin,
     client_detail,
     clients,

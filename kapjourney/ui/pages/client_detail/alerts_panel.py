@@ -8,6 +8,7 @@ from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.schemas import AlertRow
 from kapjourney.services.alerts import acknowledge_alert, list_client_alerts, resolve_alert
 from kapjourney.services.validation import record_id
+from kapjourney.ui.components.alert_badges import alert_badges
 from kapjourney.ui.components.fields import field_error
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.pages.client_detail.common import (
@@ -19,9 +20,6 @@ from kapjourney.ui.pages.client_detail.common import (
     panel,
 )
 from kapjourney.ui.pages.client_detail.plan_panel import PlanState
-
-SEVERITY_COLORS = (("emergency", "red"), ("urgent", "red"), ("routine", "gray"))
-STATUS_COLORS = (("open", "amber"), ("acknowledged", "blue"), ("resolved", "green"))
 
 
 class AlertsState(rx.State):
@@ -93,17 +91,7 @@ def _alert(row: AlertRow) -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.hstack(
-                    rx.badge(
-                        row.severity,
-                        color_scheme=rx.match(row.severity, *SEVERITY_COLORS, "gray"),
-                        high_contrast=True,
-                    ),
-                    rx.badge(
-                        row.status,
-                        color_scheme=rx.match(row.status, *STATUS_COLORS, "gray"),
-                        variant="outline",
-                        high_contrast=True,
-                    ),
+                    alert_badges(row.severity, row.status),
                     rx.text(row.created, size="1", color_scheme="gray"),
                     spacing="2",
                     align="center",
