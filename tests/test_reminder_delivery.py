@@ -574,12 +574,17 @@ def test_two_workers_each_planning_and_sending_over_a_day_send_once(engine, pers
     transport = RecordingTransport()
     start = datetime(2030, 1, 9, 0, 30, tzinfo=UTC)  # before 19:00 in all four: none late
     ticks = [start + timedelta(minutes=15 * i) for i in range(24 * 4)]
+    # Real workers share one wall clock: keep the two simulated clocks in step, tick by tick
+    # (without this, one thread could run hours "ahead", see the other's lease as expired and
+    # take over a reminder mid-send, which no shared clock allows).
+    in_step = threading.Barrier(2, timeout=60)
 
     def work(name):
         own = _own_engine(engine)
         d = Dispatcher(transport, engine=own, worker=name, lease=LEASE)
         try:
             for at in ticks:
+                in_step.wait()
                 with db.session_scope(own) as s:
                     planner.plan(s, at)
                 d.run_once(at)
