@@ -53,3 +53,19 @@ def requeue(page, item: dict) -> None:
         })""",
         item,
     )
+
+
+def pwa_ready(page, attempts: int = 5) -> None:
+    """Wait for pwa.js's start-up work (the offline page re-fetched for whoever is signed in).
+    A page that is still settling (a redirect, the reload after sign-out clears site data) may
+    navigate once more: wait for it to load and ask again."""
+    from playwright.sync_api import Error
+
+    for attempt in range(attempts):
+        try:
+            page.wait_for_load_state("load")
+            page.evaluate("window.kjPwa.ready")
+            return
+        except Error as problem:
+            if "context was destroyed" not in str(problem) or attempt == attempts - 1:
+                raise

@@ -21,7 +21,7 @@ from kapjourney.domain.models import Alert, CheckIn, SubmissionReceipt, SymptomR
 from kapjourney.domain.safety import SYMPTOM_ITEMS
 from tests.browser.conftest import PHONE, serious_violations, shot, sign_in
 from tests.browser.people import invite_client_of_sam
-from tests.browser.service_worker import ask_worker, controlled, outbox, requeue
+from tests.browser.service_worker import ask_worker, controlled, outbox, pwa_ready, requeue
 
 PASSWORD = "lantern tide evening"
 SAVED = "Saved on this phone. It will send when you are back online."
@@ -83,7 +83,7 @@ def test_a_worrying_report_made_offline_shows_help_at_once_and_is_sent_once(phon
     prefix = f"rep-{dosing}-1440"
     sign_in(phone, email, PASSWORD)
     controlled(phone)
-    phone.evaluate("window.kjPwa.ready")  # this start re-fetched the offline page, signed in
+    pwa_ready(phone)  # this start re-fetched the offline page, signed in
 
     phone.context.set_offline(True)
     phone.goto("/today")
@@ -191,10 +191,10 @@ def test_a_worrying_report_made_offline_shows_help_at_once_and_is_sent_once(phon
 
     # After signing out, the cached offline page is the signed-out one (no follow-ups, no tag).
     phone.goto("/today")
-    phone.evaluate("window.kjPwa.ready")
+    pwa_ready(phone)
     phone.evaluate("() => { window.kj.signOut(); }")
     phone.wait_for_url("**/signin**")
-    phone.evaluate("window.kjPwa.ready")  # the app start re-fetched the offline page
+    pwa_ready(phone)  # the app start re-fetched the offline page
     cached = phone.evaluate(
         """async () => {
             const hit = await caches.match("/offline.html");
@@ -213,7 +213,7 @@ def test_on_a_shared_phone_an_entry_never_reaches_another_account(browser, app_u
         phone = context.new_page()
         sign_in(phone, first, PASSWORD)
         controlled(phone)
-        phone.evaluate("window.kjPwa.ready")
+        pwa_ready(phone)
 
         # Ivy saves a check-in offline; her sign-in then ends without signing out (it expired).
         context.set_offline(True)
@@ -238,7 +238,7 @@ def test_on_a_shared_phone_an_entry_never_reaches_another_account(browser, app_u
         phone = context.new_page()
         sign_in(phone, second, PASSWORD)
         controlled(phone)
-        phone.evaluate("window.kjPwa.ready")
+        pwa_ready(phone)
         expect(phone.locator("#kj-sync-status")).to_have_text(OTHER_ACCOUNT)
         shot(phone, "offline-report-05-other-account")
         [failed] = outbox(phone, "failed")

@@ -31,7 +31,7 @@ from tests.browser.conftest import (
     sign_in,
 )
 from tests.browser.people import make_client
-from tests.browser.service_worker import ask_worker, controlled, outbox, requeue
+from tests.browser.service_worker import ask_worker, controlled, outbox, pwa_ready, requeue
 
 PASSWORD = "tidal lantern meadow"
 GENERIC_TITLE = "You have an update in KAP Journey"
@@ -273,7 +273,7 @@ def test_a_checkin_made_offline_is_sent_once_when_back_online(phone, app_url, ap
     sign_in(phone, email, PASSWORD)
     controlled(phone)
     # This start re-fetched the offline page with the session: it carries her clinic's number.
-    phone.evaluate("window.kjPwa.ready")
+    pwa_ready(phone)
 
     context.set_offline(True)
     phone.goto("/checkin")
@@ -352,7 +352,7 @@ def test_app_pages_say_saved_on_this_phone_then_sent(phone, app_db_url):
     client_id = _make_client(app_db_url, email, slug="tideway-pill")
     sign_in(phone, email, PASSWORD)
     controlled(phone)
-    phone.evaluate("window.kjPwa.ready")
+    pwa_ready(phone)
 
     phone.context.set_offline(True)
     reply = phone.evaluate(
@@ -412,7 +412,7 @@ def test_signing_out_asks_before_dropping_entries_that_could_not_be_sent(phone, 
     client_id = _make_client(app_db_url, email, slug="tideway-signout")
     sign_in(phone, email, PASSWORD)
     controlled(phone)
-    phone.evaluate("window.kjPwa.ready")
+    pwa_ready(phone)
     phone.context.set_offline(True)
     phone.evaluate(
         """() => window.kjPwa.queue("checkin",
@@ -447,6 +447,6 @@ def test_signing_out_asks_before_dropping_entries_that_could_not_be_sent(phone, 
     # Back online, the next app start replays whatever is queued: nothing.
     phone.context.set_offline(False)
     phone.goto("/signin")
-    phone.evaluate("window.kjPwa.ready")
+    pwa_ready(phone)
     assert phone.evaluate("window.kjPwa.status()") == {"pending": 0, "failed": 0}
     assert _stored(app_db_url, client_id) == ([], [])
