@@ -193,6 +193,9 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         client = user(name, email, Role.CLIENT, client_hash if joined else None)
         session.add(ClinicianAssignment(clinician_id=staff[who].id, client_id=client.id))
         start = today - timedelta(days=7 * completed + 14)
+        # Issue 6 (dashboard): the account dates from the course start, as its history does, so
+        # adherence (counted from the later of the two) covers the seeded check-ins.
+        client.created_at = as_utc(_at(start, 9))
         course = Course(
             client_id=client.id,
             clinic_id=clinic.id,

@@ -556,3 +556,48 @@ class DeliveryAttempt(SQLModel, table=True):
     retry_after: int | None = Field(default=None)
     duration_ms: int = Field(default=0)
     worker: str = Field(default="", max_length=64)
+
+
+# --- Caseload dashboard (issue 6, item 2) ------------------------------------------------------
+
+
+class ClientSummary(SQLModel, table=True):
+    """One client's dashboard figures, kept up to date as their records are written
+    (``services.dashboard``) so the caseload reads one row per client, never their history.
+
+    Figures are for the client's local day ``computed_for``; a row from an earlier day is
+    recomputed when read (adherence windows move at midnight). Meanings: ``domain.adherence``.
+    """
+
+    __table_args__ = (Index("ix_clientsummary_clinic_attention", "clinic_id", "attention"),)
+
+    client_id: int = Field(primary_key=True, foreign_key="user.id")
+    clinic_id: int = Field(foreign_key="clinic.id")  # indexed with attention, below
+    computed_for: date
+    computed_at: datetime = Field(default_factory=now, sa_column=_ts())
+    course_status: str = Field(default="", max_length=16)  # "" when no course
+    on_time_7: int = Field(default=0)
+    late_7: int = Field(default=0)
+    days_7: int = Field(default=0)
+    on_time_30: int = Field(default=0)
+    late_30: int = Field(default=0)
+    days_30: int = Field(default=0)
+    last_checkin_date: date | None = Field(default=None)
+    recency: str = Field(default="never", max_length=8)  # 2d | 7d | older | never
+    streak: int = Field(default=0)
+    last_mood: int | None = Field(default=None)
+    mood_14d: str = Field(default="[]", max_length=200)  # JSON: 14 ints or nulls, oldest first
+    phq9_score: int | None = Field(default=None)
+    phq9_band: str = Field(default="", max_length=64)
+    phq9_baseline: int | None = Field(default=None)  # None while the latest is the baseline
+    gad7_score: int | None = Field(default=None)
+    gad7_band: str = Field(default="", max_length=64)
+    gad7_baseline: int | None = Field(default=None)
+    next_session_id: int | None = Field(default=None)
+    next_session_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    readiness: str = Field(default="", max_length=8)  # green | amber | red | ""
+    alerts_emergency: int = Field(default=0)
+    alerts_urgent: int = Field(default=0)
+    alerts_routine: int = Field(default=0)
+    reminders: str = Field(default="never", max_length=16)  # domain.adherence.reminder_state
+    attention: int = Field(default=0)  # domain.adherence.ATTENTION: higher needs attention first

@@ -694,5 +694,47 @@ class InboxView(_View):
     outcomes: list[tuple[str, str]]  # code, label
 
 
+# --- Caseload dashboard (issue 6) ---
+
+
+class CaseloadRow(_View):
+    """One client on the caseload dashboard, read from their ``ClientSummary``."""
+
+    client_id: int
+    name: str
+    stage: str  # the course's stage label ("No course" without one)
+    on_time_7: int  # check-ins on time / late over the enrolled days of the last 7 (30) days
+    late_7: int
+    days_7: int
+    on_time_30: int
+    late_30: int
+    days_30: int
+    recency: str  # 2d | 7d | older | never
+    recency_label: str
+    streak: int
+    last_mood: int | None
+    mood_14d: list[int | None]  # 14 local days, oldest first; None where no check-in
+    phq9: str  # "12 · Moderate · −6 from 18" ("" when none)
+    gad7: str
+    next_session: str  # "Tomorrow, 10:00 am" in the viewer's time zone ("" when none)
+    readiness: str  # green | amber | red | ""
+    alerts_emergency: int
+    alerts_urgent: int
+    alerts_routine: int
+    reminders: str  # "Reaching them", "Not getting through", ... (delivery health's label)
+    href: str
+    reminders_state: str = ""  # reaching | failing | expired | revoked | never | off | waiting
+    attention: int = 0  # higher needs attention first (domain.adherence.ATTENTION)
+
+
+class CaseloadView(_View):
+    rows: list[CaseloadRow]
+    total: int  # rows matching the search and filter, on every page
+    page: int
+    pages: int
+    query: str
+    recency: str  # "" for every tier
+
+
 NextSessionView.model_rebuild()
 TodayView.model_rebuild()

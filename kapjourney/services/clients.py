@@ -202,3 +202,24 @@ def _account_state(client: User, invite: Invite | None) -> str:
     if invite is not None and as_utc(invite.expires_at) > now():
         return "invited"
     return "invite expired"
+
+
+# --- Account states for the caseload dashboard (issue 6, item 2; ui/pages/clients) -----------
+
+
+def account_states(*, session: Session, actor: Actor, client_ids: list[int]) -> dict[int, str]:
+    """The account state of each of ``client_ids`` the actor may see ("active", "invited",
+    "invite expired", "deactivated"); ids out of reach are left out. One page at a time."""
+    ids = [i for i in client_ids if type(i) is int and 0 < i < MAX_ID][:100]
+    if actor.is_client or not ids:
+        return {}
+    clients = session.exec(visible_clients_query(actor).where(User.id.in_(ids))).all()
+    pending = {
+        inv.user_id: inv
+        for inv in session.exec(
+            select(Invite).where(
+                Invite.user_id.in_(ids), Invite.used_at.is_(None), Invite.revoked_at.is_(None)
+            )
+        ).all()
+    }
+    return {c.id: _account_state(c, pending.get(c.id)) for c in clients if c.id is not None}

@@ -27,15 +27,20 @@ def _no_axe_problems(page: Page) -> None:
     assert found == [], found
 
 
+def _caseload(page: Page):
+    """The caseload as shown at this size: a table on a desk, cards on a phone or tablet."""
+    return page.locator("#client-table, #client-cards").filter(visible=True)
+
+
 def _sign_in(page: Page, email: str) -> None:
     sign_in(page, email, STAFF_PASSWORD)
     # Password hashing is deliberately slow; on a busy 2-core box it can take seconds.
-    expect(page.locator("#client-table")).to_be_visible(timeout=20_000)
+    expect(_caseload(page)).to_be_visible(timeout=20_000)
 
 
 def _open_client(page: Page, email: str, name: str) -> None:
     _sign_in(page, email)
-    page.locator("#client-table").get_by_role("link", name=name).click()
+    _caseload(page).get_by_role("link", name=name, exact=True).click()
     expect(page).to_have_url(DETAIL_URL)
     expect(page.locator("#client-name")).to_have_text(name)
 
