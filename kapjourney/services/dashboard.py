@@ -52,6 +52,7 @@ from kapjourney.routes import client_url
 from kapjourney.services import audit
 from kapjourney.services.clients import deny, visible_clients_query
 from kapjourney.services.formatting import when
+from kapjourney.services.reminders import HEALTH_WORDS
 from kapjourney.services.validation import clean_text
 
 log = logging.getLogger(__name__)
@@ -60,15 +61,6 @@ STREAK_LOOKBACK = 400  # days of check-ins read for the streak (as the progress 
 SCORED = ("phq9", "gad7")
 MAX_PER_PAGE = 100
 STALE = date(1970, 1, 1)  # computed_for of a row whose recomputation failed: redo on next read
-REMINDER_LABELS = {  # the words of services.reminders.delivery_health
-    "never": "Never turned on",
-    "revoked": "Permission turned off",
-    "expired": "Expired",
-    "off": "Turned off",
-    "reaching": "Reaching them",
-    "failing": "Not getting through",
-    "waiting": "On",
-}
 
 
 # --- Computing one client's row ----------------------------------------------------------------
@@ -453,7 +445,7 @@ def _view_row(client: User, row: ClientSummary, tz: str, at: datetime) -> Caselo
         alerts_emergency=row.alerts_emergency,
         alerts_urgent=row.alerts_urgent,
         alerts_routine=row.alerts_routine,
-        reminders=REMINDER_LABELS.get(row.reminders, ""),
+        reminders=HEALTH_WORDS[row.reminders][0] if row.reminders in HEALTH_WORDS else "",
         href=client_url(client.id or 0),
         reminders_state=row.reminders,
         attention=row.attention,

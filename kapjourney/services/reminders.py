@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from sqlmodel import Session, select
 
 from kapjourney.clock import as_utc, now
 from kapjourney.domain import reminders as r
+from kapjourney.domain.adherence import Device, reminder_state
 from kapjourney.domain.enums import Role
 from kapjourney.domain.errors import ValidationFailed
 from kapjourney.domain.models import Notification, PushSubscription, ReminderPreference, User
@@ -32,7 +32,6 @@ from kapjourney.services.clients import deny, fetch, load_client_for_staff
 from kapjourney.services.formatting import when
 
 PERMISSIONS = ("granted", "denied", "default")
-HEALTHY_WITHIN = timedelta(days=7)
 STATUS_LABELS = {
     "active": "On",
     "expired": "Expired: turn reminders on again on that phone",
@@ -285,78 +284,53 @@ def update_settings(
     return get_settings(session=session, actor=actor)
 
 
+HEALTH_WORDS = {  # state -> (label, detail); "{last}" is the last accepted time
+    "never": ("Never turned on", "They have not turned reminders on on any phone."),
+    "revoked": (
+        "Permission turned off",
+        "Their phone no longer allows notifications from KAP Journey.",
+    ),
+    "expired": (
+        "Expired",
+        "The push service ended their subscription; ask them to turn reminders on again.",
+    ),
+    "off": ("Turned off", "They turned reminders off."),
+    "failing": ("Not getting through", "Recent reminders could not be delivered."),
+    "reaching": ("Reaching them", "Last reminder accepted {last}."),
+    "waiting": ("On", "Turned on; no reminder has been sent yet."),
+}
+
+
 def delivery_health(*, session: Session, actor: Actor, client_id: object) -> DeliveryHealthView:
-    """For the care team: are reminders reaching this client?"""
+    """For the care team: are reminders reaching this client? (The rule itself is
+    ``domain.adherence.reminder_state``, which the caseload dashboard shares.)"""
     client = load_client_for_staff(
         session, actor=actor, client_id=client_id, purpose="delivery_health_viewed"
     )
-    tz = actor.timezone
+    tz = client.timezone  # the client's page shows times in the client's zone
     rows = session.exec(select(PushSubscription).where(PushSubscription.user_id == client.id)).all()
     pref = _preference(session, client.id or 0)
-    devices = [_device_view(row, tz) for row in rows if row.status != "unsubscribed"]
+    state = reminder_state(
+        [
+            Device(
+                status=row.status,
+                last_success=as_utc(row.last_success_at) if row.last_success_at else None,
+                last_failure=as_utc(row.last_failure_at) if row.last_failure_at else None,
+            )
+            for row in rows
+        ],
+        permission=pref.permission,
+        permission_at=as_utc(pref.permission_at) if pref.permission_at else None,
+    )
     successes = [as_utc(row.last_success_at) for row in rows if row.last_success_at]
-    last = max(successes) if successes else None
-    last_label = when(last, tz) if last else ""
-    active = [row for row in rows if row.status == "active"]
-    if not rows:
-        return DeliveryHealthView(
-            state="never",
-            label="Never turned on",
-            detail="They have not turned reminders on on any phone.",
-            last_success="",
-            devices=[],
-        )
-    if pref.permission == "denied" and (
-        pref.permission_at is None or not last or as_utc(pref.permission_at) >= last
-    ):
-        return DeliveryHealthView(
-            state="revoked",
-            label="Permission turned off",
-            detail="Their phone no longer allows notifications from KAP Journey.",
-            last_success=last_label,
-            devices=devices,
-        )
-    if not active:
-        expired = any(row.status == "expired" for row in rows)
-        return DeliveryHealthView(
-            state="expired" if expired else "off",
-            label="Expired" if expired else "Turned off",
-            detail="The push service ended their subscription; ask them to turn reminders on again."
-            if expired
-            else "They turned reminders off.",
-            last_success=last_label,
-            devices=devices,
-        )
-    recent_failures = [
-        as_utc(row.last_failure_at)
-        for row in active
-        if row.last_failure_at
-        and (row.last_success_at is None or row.last_failure_at > row.last_success_at)
-    ]
-    if last is not None and now() - last <= HEALTHY_WITHIN and not recent_failures:
-        return DeliveryHealthView(
-            state="reaching",
-            label="Reaching them",
-            detail=f"Last reminder accepted {last_label}.",
-            last_success=last_label,
-            devices=devices,
-        )
-    if recent_failures:
-        return DeliveryHealthView(
-            state="failing",
-            label="Not getting through",
-            detail="Recent reminders could not be delivered.",
-            last_success=last_label,
-            devices=devices,
-        )
+    last_label = when(max(successes), tz) if successes else ""
+    label, detail = HEALTH_WORDS[state]
     return DeliveryHealthView(
-        state="reaching" if last else "waiting",
-        label="On" if last is None else "Reaching them",
-        detail="Turned on; no reminder has been sent yet."
-        if last is None
-        else f"Last reminder accepted {last_label}.",
+        state=state,
+        label=label,
+        detail=detail.format(last=last_label),
         last_success=last_label,
-        devices=devices,
+        devices=[_device_view(row, tz) for row in rows if row.status != "unsubscribed"],
     )
 
 
