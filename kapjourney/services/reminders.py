@@ -284,7 +284,7 @@ def update_settings(
     return get_settings(session=session, actor=actor)
 
 
-HEALTH_WORDS = {  # state -> (label, detail); "{last}" is the last accepted time
+HEALTH_WORDS = {  # state -> (label, detail); the last accepted time has its own field
     "never": ("Never turned on", "They have not turned reminders on on any phone."),
     "revoked": (
         "Permission turned off",
@@ -296,7 +296,7 @@ HEALTH_WORDS = {  # state -> (label, detail); "{last}" is the last accepted time
     ),
     "off": ("Turned off", "They turned reminders off."),
     "failing": ("Not getting through", "Recent reminders could not be delivered."),
-    "reaching": ("Reaching them", "Last reminder accepted {last}."),
+    "reaching": ("Reaching them", "Their phone's push service is taking reminders."),
     "waiting": ("On", "Turned on; no reminder has been sent yet."),
 }
 
@@ -328,7 +328,7 @@ def delivery_health(*, session: Session, actor: Actor, client_id: object) -> Del
     return DeliveryHealthView(
         state=state,
         label=label,
-        detail=detail.format(last=last_label),
+        detail=detail,
         last_success=last_label,
         devices=[_device_view(row, tz) for row in rows if row.status != "unsubscribed"],
     )
