@@ -20,4 +20,6 @@ config = rx.Config(
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
     frontend_compression_formats=["gzip"],
+    # Reflex's CORS and its socket server answer only the app's own origins (default "*").
+    cors_allowed_origins=list(_settings.allowed_origins),
 )

@@ -1,7 +1,8 @@
 """Caseload dashboard benchmark (a script, not a test): N clients with a year of daily check-ins,
 weekly PHQ-9 and GAD-7, some alerts, sessions and devices; summaries built; then the server time
 of ``services.dashboard.caseload`` for page 1 (median of 20 calls, each its own transaction with
-its audit row), for the admin (the whole clinic) and for one clinician (an even share).
+its audit row), for the admin (the whole clinic) and for one clinician (an even share); then the
+first reads after midnight with and without the worker's roll-over ticks in between.
 
     .venv/bin/python benchmarks/dashboard_bench.py                   # SQLite, in a temp dir
     .venv/bin/python benchmarks/dashboard_bench.py --db postgresql+psycopg://user@host/postgres
@@ -16,7 +17,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -27,10 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import time_machine  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from sqlalchemy import insert, make_url, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from alembic import command  # noqa: E402
+from benchmarks.support import bulk, say, scratch_database  # noqa: E402
 from kapjourney import db  # noqa: E402
 from kapjourney.clock import local_today, now  # noqa: E402
 from kapjourney.domain.enums import CourseStatus, DosingStatus, Role  # noqa: E402
@@ -46,30 +45,12 @@ from kapjourney.domain.models import (  # noqa: E402
     User,
 )
 from kapjourney.domain.schemas import Actor  # noqa: E402
+from kapjourney.notifications import worker  # noqa: E402
 from kapjourney.services import dashboard  # noqa: E402
 from kapjourney.services.uow import unit_of_work  # noqa: E402
 
 TZ = "America/New_York"
 CLINICIANS = 10
-CHUNK = 5_000
-
-
-def say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def migrate(url: str) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["url"] = url
-    config.attributes["configure_logger"] = False
-    command.upgrade(config, "head")
-
-
-def bulk(session, model, rows: list[dict]) -> None:
-    """Core inserts in chunks: no ORM objects, so no per-row hooks (summaries are built after)."""
-    for i in range(0, len(rows), CHUNK):
-        session.execute(insert(model), rows[i : i + CHUNK])
 
 
 def seed(engine, n: int, days: int) -> tuple[Actor, Actor]:
@@ -212,8 +193,40 @@ def page_one(actor: Actor, **kwargs):
     return call
 
 
+def midnight(engine, admin: Actor) -> None:
+    """The first reads after the clients' midnight, when every row is a day old: without the
+    worker (each read recomputes up to a page of rows itself), then the next night after the
+    worker's roll-over ticks (``worker.roll_over``, the step each tick runs) have recomputed
+    them."""
+    today = local_today(TZ, now())
+
+    def just_after_midnight(days_ahead: int):
+        day = today + timedelta(days=days_ahead)
+        start = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(TZ))
+        return time_machine.travel(start + timedelta(minutes=5))
+
+    with just_after_midnight(1):
+        spent = timed(page_one(admin), 3)
+    say(f"caseload() admin, page 1, after midnight, no tick (median of 3 reads): {spent:.1f} ms")
+    with just_after_midnight(2):
+        ticks, rolled = [], []
+        while True:
+            t0 = time.perf_counter()
+            made = worker.roll_over(engine)
+            if not made:
+                break
+            ticks.append((time.perf_counter() - t0) * 1000)
+            rolled.append(made)
+        say(
+            f"worker roll-over after midnight: {sum(rolled)} rows in {len(ticks)} ticks of at most "
+            f"{worker.ROLLOVER_PER_TICK} ({worker.ROLLOVER_BATCH} per transaction), "
+            f"median {statistics.median(ticks):.0f} ms per tick, max {max(ticks):.0f} ms"
+        )
+        spent = timed(page_one(admin), 3)
+    say(f"caseload() admin, page 1, after midnight, after the ticks (median of 3): {spent:.1f} ms")
+
+
 def run(url: str, n: int, days: int, calls: int) -> None:
-    migrate(url)
     engine = db.make_engine(url)
     db.set_engine(engine)
     try:
@@ -246,12 +259,7 @@ def run(url: str, n: int, days: int, calls: int) -> None:
             page_one(actor, **kwargs)()  # warm up
             spent = timed(page_one(actor, **kwargs), calls)
             say(f"caseload() {label}: median of {calls} calls {spent:.1f} ms")
-        # After midnight every row is a day old: each read recomputes up to a page of them.
-        with time_machine.travel(now() + timedelta(days=1), tick=True):
-            spent = timed(page_one(admin), 3)
-        say(
-            f"caseload() admin, page 1, the day after (25 rows recomputed per call): {spent:.1f} ms"
-        )
+        midnight(engine, admin)
     finally:
         db.set_engine(None)
         engine.dispose()
@@ -264,23 +272,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--calls", type=int, default=20)
     args = parser.parse_args()
-    if not args.db:
-        with tempfile.TemporaryDirectory(prefix="kj-bench-") as tmp:
-            say("SQLite (file, WAL)")
-            run(f"sqlite:///{tmp}/bench.db", args.clients, args.days, args.calls)
-        return
-    name = f"kj_bench_{uuid.uuid4().hex[:8]}"
-    admin = db.make_engine(args.db).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(args.db).set(database=name).render_as_string(hide_password=False)
-        say(f"PostgreSQL (scratch database {name})")
+    with scratch_database(args.db) as url:
         run(url, args.clients, args.days, args.calls)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,33 @@
 """Reflex entry point: builds the app, mounts the HTTP routes, registers the pages."""
 
+import os
+
 import reflex as rx
+from reflex import constants
+from reflex.config import get_config
+from reflex.utils.prerequisites import get_web_dir
 
 from kapjourney.http.app import create_api
+from kapjourney.http.security import secure_app
 from kapjourney.notifications.worker import lifespan_worker
+from kapjourney.settings import get_settings
 from kapjourney.ui import pages  # noqa: F401  (registers pages)
 from kapjourney.ui.layout import register_pages
 from kapjourney.ui.theme import HEAD, STYLE
 
-app = rx.App(style=STYLE, head_components=HEAD, api_transformer=create_api())
+# S11: the event socket refuses larger messages (Reflex reads this when the app is built).
+os.environ["REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE"] = str(get_settings().socket_max_message_bytes)
+
+
+class App(rx.App):
+    """``rx.App`` whose whole ASGI app (static pages, Reflex's routes and CORS answers included)
+    sits behind the security headers and the same-origin rule (kapjourney/http/security.py)."""
+
+    def __call__(self):
+        built = get_web_dir() / constants.Dirs.STATIC / get_config().frontend_path.strip("/")
+        return secure_app(super().__call__(), settings=get_settings(), build_dir=built)
+
+
+app = App(style=STYLE, head_components=HEAD, api_transformer=create_api())
 register_pages(app)
 app.register_lifespan_task(lifespan_worker)  # reminders: plan and send, in every worker

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 INDEX = "/"
 SIGNIN = "/signin"
+SIGNIN_VERIFY = "/signin/verify"  # staff: the code from the authenticator app (issue 7)
+SIGNIN_ENROL = "/signin/enrol"  # staff: set up an authenticator app at first sign-in
 INVITE = "/invite"
 CRISIS = "/crisis"
 TODAY = "/today"
@@ -26,9 +28,12 @@ CLIENT_DETAIL = "/clinician/client/[client_id]"
 PROTOCOL = "/clinician/protocol"
 SAFETY_RULES = "/clinician/safety-rules"
 ALERTS = "/clinician/alerts"  # the care team's alert inbox
+TEAM = "/clinician/team"  # admins: staff, client accounts, sign-ins (the account lifecycle)
 CONSENT_PDF = "/api/consent/{signature_id}.pdf"
 
 HOME_BY_ROLE = {"client": TODAY, "clinician": CLINICIAN_HOME, "admin": CLINICIAN_HOME}
+# Where a password sign-in goes next, by the session's stage (auth/sessions.py).
+NEXT_BY_STAGE = {"verify": SIGNIN_VERIFY, "enrol": SIGNIN_ENROL}
 
 
 def questionnaire_url(instrument: str) -> str:

@@ -2,6 +2,11 @@
 
 Deterministic: the same people, courses and passwords every time; session dates are placed
 relative to the day the seed runs so "tomorrow's session" is always tomorrow.
+
+The caseload dashboard shows every state it has: clients in each recency tier (Alex, Dana and Eli
+checked in within 2 days, Chris within 7, Farah longer ago, Bea never), next sessions with each
+readiness light (Dana green, Alex amber, Chris red; Bea, Eli and Farah have none), and alerts
+open, escalated, acknowledged and resolved (``seed_alerts``). The summary rows are built last.
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ from kapjourney.domain.models import (
     User,
 )
 from kapjourney.domain.safety import Facts
+from kapjourney.seed_alerts import clinician_of, seed_fresh_alert
 from kapjourney.seed_history import seed_history
-from kapjourney.services import audit, safety
+from kapjourney.services import audit, dashboard, inbox, safety
 from kapjourney.services.checklists import items_for, sync_checklist
 from kapjourney.services.consent import current_document
 from kapjourney.services.protocol import ensure_clinic_defaults
@@ -65,14 +71,14 @@ DEMO_LOGINS = [
         "Dr. Maya Chen",
         "maya.chen@riverbend.example",
         STAFF_PASSWORD,
-        "cares for Alex, Bea, Chris and Farah",
+        "cares for Alex, Bea, Chris and Farah; an urgent alert waits in her inbox",
     ),
     DemoLogin(
         "clinician",
         "Sam Okafor, LMFT",
         "sam.okafor@riverbend.example",
         STAFF_PASSWORD,
-        "cares for Dana and Eli",
+        "cares for Dana and Eli; Eli's urgent alert has escalated",
     ),
     DemoLogin(
         "admin",
@@ -247,7 +253,12 @@ def seed_demo(session: Session) -> list[DemoLogin]:
     ensure_clinic_defaults(session, clinic_id=clinic.id or 0)
     _journeys(session, clinic, today)
     seed_history(session, today=today, tz=CLINIC_TZ)
+    seed_fresh_alert(session, now())
     audit.record(session, action="demo_seeded", actor_id=admin.id)
+    # What the worker's first tick would do: escalate Eli's alert, left past the clinic's minutes.
+    # It commits, the seed so far and then the escalation, as the worker's own transactions do.
+    inbox.escalate_due(session, now())
+    dashboard.refresh_all(session, clinic_id=clinic.id)
     return DEMO_LOGINS
 
 
@@ -307,7 +318,7 @@ def _journeys(session: Session, clinic: Clinic, today: date) -> None:
         _baseline(session, client, signed_at, alert=screening_state == "unreviewed_alert")
         if screening_state == "reviewed":
             course.screening_reviewed_at = signed_at + timedelta(days=1)
-            course.screening_reviewed_by_id = _clinician_of(session, client)
+            course.screening_reviewed_by_id = clinician_of(session, client)
         session.add(course)
         _prepare(session, client, clinic, done_steps)
 
@@ -347,17 +358,6 @@ def _baseline(session: Session, client: User, at: datetime, *, alert: bool) -> N
             source_kind="questionnaire",
             source_id=response.id or 0,
         )
-
-
-def _clinician_of(session: Session, client: User) -> int:
-    return (
-        session.exec(
-            select(ClinicianAssignment.clinician_id).where(
-                ClinicianAssignment.client_id == client.id
-            )
-        ).first()
-        or 0
-    )
 
 
 def _prepare(session: Session, client: User, clinic: Clinic, done_steps) -> None:

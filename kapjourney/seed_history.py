@@ -1,6 +1,6 @@
 """Months of demo history: daily check-ins, weekly questionnaires, post-session symptom reports
-(some of them worrying, with their alerts), safety plans, integration exercises, and the
-reminders sent to three clients' phones.
+(some of them worrying, with their alerts: see ``seed_alerts``), safety plans, integration
+exercises, and the reminders sent to three clients' phones.
 
 Deterministic (a fixed random seed per client) so the demo and its tests are stable. Nothing is
 recorded for the current local day, so every demo client can still check in today. Alerts come
@@ -22,12 +22,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlmodel import Session, select
 
 from kapjourney.clock import as_utc
-from kapjourney.domain.enums import AlertStatus
 from kapjourney.domain.instruments import INSTRUMENTS, score
 from kapjourney.domain.models import (
-    Alert,
     CheckIn,
-    ClinicianAssignment,
     Course,
     DeliveryAttempt,
     DosingSession,
@@ -37,13 +34,12 @@ from kapjourney.domain.models import (
     QuestionnaireResponse,
     ReminderPreference,
     SafetyPlan,
-    SymptomReport,
     User,
 )
-from kapjourney.domain.protocol import DEFAULT_FOLLOWUP_MINUTES
 from kapjourney.domain.reminders import CHECKIN_DUE, end_of_day
-from kapjourney.domain.safety import SYMPTOM_ITEMS, Facts, evaluate, grades
+from kapjourney.domain.safety import Facts
 from kapjourney.routes import CHECKIN
+from kapjourney.seed_alerts import clinician_of, seed_reports
 from kapjourney.services import safety
 from kapjourney.services.reminders import endpoint_hash
 
@@ -89,19 +85,6 @@ NOTES = (
     "",
     "",
 )
-
-# Worrying and ordinary reports the demo shows: (client, session number, offset, answers, bp,
-# what the care team did). Chosen so no client's *next* session is put on hold by an open alert
-# (the readiness demo relies on that), except where the story says so.
-REPORTS = {
-    ("eli@riverbend.example", 5, 1440): ({"detached": 1, "nausea": 1}, None, "resolved"),
-    ("farah@riverbend.example", 4, 4320): ({"urinary": 2}, None, "resolved"),
-    ("farah@riverbend.example", 6, 120): ({"dizziness": 2, "headache": 1}, (150, 92, 84), "open"),
-    ("dana@riverbend.example", 4, 120): ({"nausea": 2, "dizziness": 1}, (138, 88, 80), "open"),
-    ("dana@riverbend.example", 3, 1440): ({"headache": 1}, None, ""),
-    ("alex@riverbend.example", 2, 120): ({"nausea": 1, "blurred_vision": 1}, (132, 84, 76), ""),
-    ("alex@riverbend.example", 1, 1440): ({"low_mood": 1}, None, ""),
-}
 
 SAFETY_PLANS = {
     "chris@riverbend.example": {
@@ -171,7 +154,7 @@ def seed_history(session: Session, *, today: date, tz: str) -> None:
         rng = random.Random(email)  # noqa: S311 - repeatable demo data, not a secret
         _checkins(session, client, course.start_date, today, tz, story, done, rng)
         _questionnaires(session, client, course.start_date, today, tz, story, done, rng)
-        _reports(session, client, email, done)
+        seed_reports(session, client, email, done)
     _plans(session)
     _exercises(session, today)
     _reminders(session, today, tz)
@@ -281,71 +264,6 @@ def _questionnaires(session, client, start, today, tz, story, done, rng) -> None
         week += 1
 
 
-def _reports(session, client, email, done) -> None:
-    clinician_id = _clinician_of(session, client)
-    for dosing in done:
-        for offset in DEFAULT_FOLLOWUP_MINUTES:
-            story = REPORTS.get((email, dosing.number, offset))
-            if story is None and offset > 1440:
-                continue  # the later follow-ups are often skipped
-            present, vitals, outcome = story or ({}, None, "")
-            answers = {key: 0 for key, _ in SYMPTOM_ITEMS} | present
-            due = as_utc(dosing.scheduled_at) + timedelta(minutes=offset)
-            submitted = due + timedelta(minutes=40)
-            systolic, diastolic, pulse = vitals or (None, None, None)
-            graded = grades(answers)
-            facts = Facts(
-                "symptoms",
-                answers,
-                hours_after_dosing=(submitted - as_utc(dosing.scheduled_at)).total_seconds() / 3600,
-                systolic=systolic,
-                diastolic=diastolic,
-                pulse=pulse,
-            )
-            triage = evaluate(facts, safety.rules_for(session, client.clinic_id))
-            report = SymptomReport(
-                client_id=client.id or 0,
-                clinic_id=client.clinic_id,
-                dosing_session_id=dosing.id or 0,
-                offset_minutes=offset,
-                due_at=due,
-                status="submitted",
-                answers=json.dumps(answers),
-                systolic=systolic,
-                diastolic=diastolic,
-                pulse=pulse,
-                max_grade=max(graded.values()),
-                grades=json.dumps(graded),
-                triage=str(triage.tier or "none"),
-                captured_at=submitted,
-                submitted_at=submitted,
-                updated_at=submitted,
-            )
-            session.add(report)
-            session.flush()
-            _, alert = safety.apply(
-                session,
-                client=client,
-                facts=facts,
-                source_kind="symptom_report",
-                source_id=report.id or 0,
-            )
-            if alert is not None and outcome == "resolved":
-                alert.status = AlertStatus.RESOLVED
-                alert.acknowledged_at = submitted + timedelta(minutes=12)
-                alert.acknowledged_by_id = clinician_id
-                alert.resolved_at = submitted + timedelta(hours=3)
-                alert.resolved_by_id = clinician_id
-                alert.resolution_note = "Called the client; settled by the evening. Plan noted."
-                session.add(alert)
-
-
-def _clinician_of(session: Session, client: User) -> int | None:
-    return session.exec(
-        select(ClinicianAssignment.clinician_id).where(ClinicianAssignment.client_id == client.id)
-    ).first()
-
-
 def _plans(session: Session) -> None:
     for email, steps in SAFETY_PLANS.items():
         client = session.exec(select(User).where(User.email == email)).one()
@@ -353,7 +271,7 @@ def _plans(session: Session) -> None:
             SafetyPlan(
                 client_id=client.id or 0,
                 clinic_id=client.clinic_id,
-                updated_by_id=_clinician_of(session, client),
+                updated_by_id=clinician_of(session, client),
                 **steps,
             )
         )
@@ -380,7 +298,7 @@ def _exercises(session: Session, today: date) -> None:
                 due_date=max(due, today) if not finished else due,
                 status="completed" if finished else "assigned",
                 response=response,
-                assigned_by_id=_clinician_of(session, client) or 0,
+                assigned_by_id=clinician_of(session, client) or 0,
                 assigned_at=as_utc(dosing.scheduled_at) + timedelta(hours=3),
                 completed_at=completed if finished else None,
                 updated_at=completed if finished else as_utc(dosing.scheduled_at),
@@ -503,8 +421,3 @@ def _reminder(
         device.last_failure_at = at
     else:
         device.last_success_at = at
-
-
-def open_alerts(session: Session) -> int:
-    """How many demo alerts are still open (for the seed's own tests)."""
-    return len(session.exec(select(Alert).where(Alert.status != AlertStatus.RESOLVED)).all())

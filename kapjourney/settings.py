@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK_NAMES = {"localhost": "localhost", "127.0.0.1": "127.0.0.1", "::1": "[::1]"}
 WEAK_SECRETS = {"", "changeme", "change-me", "secret", "dev", "test", "password"}
 
 
@@ -27,6 +28,11 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = ""
     public_url: str = "http://localhost:3000"
+    # Further origins this same app answers at (comma-separated, e.g. "https://kap.clinic.example");
+    # every other Origin is refused on the event socket and on every route (issue 7).
+    extra_origins: str = ""
+    # The largest event-socket message accepted (bytes); a larger one closes that socket only.
+    socket_max_message_bytes: int = 65_536
     secret_key: str = Field(default="", repr=False)
 
     clinician_idle_minutes: int = 15
@@ -38,6 +44,19 @@ class Settings(BaseSettings):
     signin_window_minutes: int = 15
     signin_max_failures_per_account: int = 5
     signin_max_failures_per_address: int = 50
+
+    # Rate limits (issue 7), counted in memory, or in Redis when one is named (KJ_REDIS_URL, else
+    # Reflex's REFLEX_REDIS_URL) so every worker shares the counts. Events: at most
+    # ``event_burst`` per ``event_window_seconds`` per session (20 per 2 s: bursts of 20,
+    # 10 a second sustained); a refused flood is audited once per ``rate_limit_audit_seconds``.
+    redis_url: str = Field(default="", repr=False)
+    event_burst: int = 20
+    event_window_seconds: int = 2
+    rate_limit_audit_seconds: int = 60
+    signin_requests_per_address_per_minute: int = 30
+    invite_attempts: int = 10  # per address and per invite, per invite_window_minutes
+    invite_window_minutes: int = 15
+    api_requests_per_session_per_minute: int = 120  # state-changing /api/* routes
 
     # Web Push. The VAPID private key is read from KJ_VAPID_PRIVATE_KEY (raw 32-byte base64url)
     # or generated once into the data directory; the subject is the operator's contact.
@@ -52,6 +71,19 @@ class Settings(BaseSettings):
     notify_interval_seconds: float = 30.0
     notify_lease_seconds: int = 120
     notify_max_attempts: int = 5
+    # Reminders sent at once by each worker: a push service's round trip is waited out in
+    # parallel (benchmarks/push_fanout.py).
+    notify_concurrency: int = Field(default=16, ge=1, le=128)
+
+    # Clinician single sign-on (OpenID Connect, issue 7). Off unless an issuer is set. The
+    # provider signs people into one clinic (its slug or id); it may create clinician accounts
+    # only when allowed. See kapjourney/auth/oidc.py.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = Field(default="", repr=False)
+    oidc_clinic: str = ""
+    oidc_allow_create: bool = False
+    oidc_label: str = "Sign in with your clinic account"
 
     @field_validator("data_dir")
     @classmethod
@@ -76,10 +108,35 @@ class Settings(BaseSettings):
         return f"{parts.scheme}://{parts.netloc}"
 
     @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """The app's own origins: the public one (with its loopback aliases) and any extra."""
+        found = [self.public_origin]
+        parts = urlsplit(self.public_url)
+        if parts.hostname in LOOPBACK_NAMES:
+            port = f":{parts.port}" if parts.port else ""
+            found += [f"{parts.scheme}://{name}{port}" for name in LOOPBACK_NAMES.values()]
+        for item in self.extra_origins.split(","):
+            extra = urlsplit(item.strip())
+            if extra.scheme in ("http", "https") and extra.netloc:
+                found.append(f"{extra.scheme}://{extra.netloc}")
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def oidc_origin(self) -> str:
+        """The sign-in provider's origin (a sign-in form may be redirected there), or ""."""
+        parts = urlsplit(self.oidc_issuer)
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+    @property
     def session_cookie_name(self) -> str:
         # The __Host- prefix pins the cookie to this host and path; browsers accept it only
         # with Secure, so plain-HTTP localhost uses the bare name.
         return "__Host-kj_session" if self.secure_cookies else "kj_session"
+
+    @property
+    def rate_limit_storage(self) -> str:
+        """Where rate-limit counts live: the shared Redis when there is one, else this process."""
+        return self.redis_url or os.environ.get("REFLEX_REDIS_URL", "") or "memory://"
 
     @property
     def push_subject(self) -> str:

@@ -207,3 +207,13 @@ def make_personas(s: Session, pw_hash: str) -> Personas:
 def personas(engine, password_hash) -> Personas:
     with db.session_scope(engine) as s:
         return make_personas(s, password_hash)
+
+
+@pytest.fixture(autouse=True)
+def unlimited_events(monkeypatch):
+    """Handler tests play a person's whole visit in one frozen instant, which the per-session
+    event allowance would cut off; the allowance has its own tests (tests/test_rate_limits.py,
+    which overrides this fixture, and the browser tier)."""
+    from kapjourney.auth import ratelimit
+
+    monkeypatch.setattr(ratelimit, "event_rate", lambda settings=None: ratelimit.Rate(10**9, 1))

@@ -31,7 +31,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -39,16 +38,16 @@ from dataclasses import dataclass, field
 
 import http_ece
 import pytest
-import uvicorn
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from py_vapid import jwt as vapid_jwt
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.loopback_server import LoopbackServer
 
 MAX_BODY = 4096
 _SUB = re.compile(r"(mailto:[^@\s]+@[^@\s]+|https://\S+)", re.IGNORECASE)
@@ -114,7 +113,9 @@ class _Registration:
     requests: int = 0
 
 
-class PushService:
+class PushService(LoopbackServer):
+    what = "the test push service"
+
     """The service: its ``origin``, subscriptions made by ``make_subscription``, and what it
     received: ``deliveries`` (accepted, decrypted) and ``hits`` (every request and its answer)."""
 
@@ -125,39 +126,12 @@ class PushService:
         self.hits: list[Hit] = []
         self._registrations: dict[str, _Registration] = {}
         self._lock = threading.Lock()
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port: int = self._socket.getsockname()[1]
-        self.origin = f"http://127.0.0.1:{self.port}"
-        app = Starlette(
-            routes=[
+        self._serve(
+            [
                 Route("/push/{sub_id}", self._push, methods=["POST"]),
                 Route("/accept/{sub_id}", self._accept, methods=["POST"]),
             ]
         )
-        config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", http="h11", ws="none", access_log=False
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> PushService:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the test push service did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
 
     # -- what tests use ------------------------------------------------------------------------
 

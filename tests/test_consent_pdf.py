@@ -18,6 +18,7 @@ from kapjourney.settings import Settings
 from tests.conftest import PASSWORD
 from tests.journey_support import BASE, SIGNED_NAME, sign_consent
 from tests.support import audit_events
+from tests.two_factor_support import complete_two_factor
 
 with warnings.catch_warnings():  # as in test_http_auth: starlette asks for httpx2 at import
     warnings.filterwarnings(
@@ -107,6 +108,7 @@ def web(engine, http_settings):
 def _sign_in(web, who: str) -> None:
     response = web.post("/auth/signin", json={"email": EMAILS[who], "password": PASSWORD})
     assert response.status_code == 200, response.text
+    complete_two_factor(web, response)  # staff: the second factor (issue 7)
 
 
 @pytest.mark.parametrize("who", ["client", "clinician", "admin"])

@@ -199,7 +199,7 @@ def test_it_refuses_a_document_over_the_size_limit():
     oversized = MINIMAL + "x" * (MAX_DOCUMENT_CHARS - len(MINIMAL) + 1)
     assert len(oversized) == MAX_DOCUMENT_CHARS + 1
     content = parse(oversized)
-    assert content.problems == ("Keep the document under 100000 characters.",)
+    assert content.problems == (f"Keep the document under {MAX_DOCUMENT_CHARS} characters.",)
     assert (content.title, content.sections) == ("", ())
 
 

@@ -32,7 +32,7 @@ from kapjourney.domain.models import (
 from kapjourney.domain.progress import is_remission, is_response
 from kapjourney.domain.schemas import Actor
 from kapjourney.seed import seed_demo
-from kapjourney.services import alerts, checkins, dashboard, reminders
+from kapjourney.services import alerts, checkins, dashboard, inbox, reminders
 from kapjourney.services.uow import unit_of_work
 from tests.support import audit_events
 
@@ -438,8 +438,12 @@ def test_alerts_raised_and_resolved_through_the_services_move_the_counts(engine,
     row = summary(engine, ada.id)
     assert row.alerts_emergency == 1 and row.attention >= a.ATTENTION["open_emergency"]
     with frozen(AT), unit_of_work() as s:
-        alerts.resolve_alert(
-            session=s, actor=personas.actor("clinician"), alert_id=alert_id, note="Called her."
+        inbox.resolve(
+            session=s,
+            actor=personas.actor("clinician"),
+            alert_id=alert_id,
+            note="Called her.",
+            outcome="contacted_client",
         )
     row = summary(engine, ada.id)
     assert row.alerts_emergency == 0 and row.attention < a.ATTENTION["open_routine"]
@@ -489,6 +493,36 @@ def test_reminder_state_agrees_with_delivery_health(engine, personas, state):
     assert summary(engine, ada.id).reminders == state == health.state
     (row,) = view(personas.actor("clinician")).rows
     assert row.reminders == health.label and row.reminders_state == state
+
+
+def test_a_push_attempt_recomputes_the_row_only_when_the_delivery_word_moves(engine, personas):
+    """The reminder worker touches a device row on every send; the summary follows the word
+    (reaching -> failing -> reaching) without a full recomputation for each unchanged send."""
+    ada = personas.client
+    with frozen(AT), db.session_scope(engine) as s:
+        _device(s, ada, 1, "active", DAY_AGO, WEEK_AGO)
+    first = summary(engine, ada.id)
+    assert first.reminders == "reaching"
+
+    def attempt(at: datetime, outcome: str) -> None:
+        with frozen(at), db.session_scope(engine) as s:
+            device = s.exec(
+                select(PushSubscription).where(PushSubscription.user_id == ada.id)
+            ).one()
+            if outcome == "sent":
+                device.last_success_at = at
+            else:
+                device.last_failure_at = at
+            device.last_outcome = outcome
+            s.add(device)
+
+    attempt(AT + timedelta(minutes=1), "sent")  # still reaching: the row is left as it was
+    assert summary(engine, ada.id).computed_at == first.computed_at
+    attempt(AT + timedelta(minutes=2), "error")
+    failing = summary(engine, ada.id)
+    assert failing.reminders == "failing" and failing.computed_at > first.computed_at
+    attempt(AT + timedelta(minutes=3), "sent")
+    assert summary(engine, ada.id).reminders == "reaching"
 
 
 # --- Reading the caseload ----------------------------------------------------------------------

@@ -24,13 +24,12 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from kapjourney import db
-from kapjourney.domain.enums import DosingRoute, DosingSetting, DosingStatus, ValueKind
+from kapjourney.domain.enums import DosingStatus, ValueKind
 from kapjourney.domain.models import (
     Alert,
     CheckIn,
     ChecklistItem,
     Course,
-    DosingSession,
     ExerciseAssignment,
     QuestionnaireResponse,
     SymptomReport,
@@ -45,8 +44,10 @@ from kapjourney.services.export_pdf import course_summary_pdf
 from kapjourney.services.uow import unit_of_work
 from kapjourney.settings import Settings
 from tests.conftest import PASSWORD
+from tests.history_support import dosing_session, response
 from tests.journey_support import sign_consent
 from tests.support import audit_events
+from tests.two_factor_support import complete_two_factor
 
 with warnings.catch_warnings():  # as in test_http_auth: starlette asks for httpx2 at import
     warnings.filterwarnings(
@@ -76,17 +77,8 @@ def _answers(values: list[int]) -> str:
 
 
 def _response(client, instrument, at, answers, score, band="") -> QuestionnaireResponse:
-    return QuestionnaireResponse(
-        client_id=client.id,
-        clinic_id=client.clinic_id,
-        instrument=instrument,
-        instrument_version="1",
-        purpose="scheduled",
-        status="submitted",
-        answers=answers,
-        score=score,
-        band=band,
-        submitted_at=at,
+    return response(
+        client, instrument, at, purpose="scheduled", answers=answers, score=score, band=band
     )
 
 
@@ -96,17 +88,7 @@ def _history(s, client: User, staff: User, notes=HOSTILE_NOTES) -> None:
     course = s.exec(select(Course).where(Course.client_id == client.id)).one()
     course.start_date = date(2030, 1, 1)
     s.add(course)
-    dosing = DosingSession(
-        course_id=course.id,
-        client_id=client.id,
-        number=1,
-        scheduled_at=SESSION_AT,
-        route=DosingRoute.SUBLINGUAL_LOZENGE,
-        setting=DosingSetting.IN_CLINIC,
-        status=DosingStatus.COMPLETED,
-    )
-    s.add(dosing)
-    s.flush()
+    dosing = dosing_session(s, client, course, 1, SESSION_AT, status=DosingStatus.COMPLETED)
     after = SESSION_AT + timedelta(days=2)
     s.add_all(
         [
@@ -424,6 +406,7 @@ def web(engine, tmp_path):
 def _sign_in(web, who: str) -> None:
     response = web.post("/auth/signin", json={"email": EMAILS[who], "password": PASSWORD})
     assert response.status_code == 200, response.text
+    complete_two_factor(web, response)  # staff: the second factor (issue 7)
 
 
 def _client_routes(personas, target: str = "client") -> list[str]:

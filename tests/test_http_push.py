@@ -46,6 +46,7 @@ from kapjourney.settings import PROJECT_ROOT, Settings, ensure_local_secrets
 from tests.journey_support import DOSED, dosed_and_done
 from tests.support import audit_events, count
 from tests.test_http_auth import TestClient, _assert_error_json, _signin
+from tests.two_factor_support import complete_two_factor
 
 ADA, OTTO, CLEO = "ada@test.example", "otto@test.example", "cleo@test.example"
 FOREIGN = {"Origin": "https://evil.example"}
@@ -76,7 +77,9 @@ def browser(engine, personas, push_settings):
         def open_browser(email: str | None = None, settings: Settings = push_settings):
             c = stack.enter_context(TestClient(create_api(settings), raise_server_exceptions=False))
             if email is not None:
-                assert _signin(c, email).status_code == 200
+                response = _signin(c, email)
+                assert response.status_code == 200
+                complete_two_factor(c, response)  # staff: the second factor (issue 7)
             return c
 
         yield open_browser

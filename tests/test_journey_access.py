@@ -33,6 +33,7 @@ from kapjourney.services import (
     checklists,
     consent,
     consent_pdf,
+    inbox,
     plan,
     protocol,
     readiness,
@@ -256,14 +257,14 @@ CASES: dict[str, Case] = {
         "alert",
         False,
         "alert_acknowledged",
-        lambda s, a, t: alerts.acknowledge_alert(session=s, actor=a, alert_id=t),
+        lambda s, a, t: inbox.acknowledge(session=s, actor=a, alert_id=t),
     ),
     "resolve_alert": Case(
         "alert",
         False,
         "alert_resolved",
-        lambda s, a, t: alerts.resolve_alert(
-            session=s, actor=a, alert_id=t, note="Called her; safety plan agreed"
+        lambda s, a, t: inbox.resolve(
+            session=s, actor=a, alert_id=t, note="Called her; safety plan agreed", outcome="other"
         ),
     ),
 }

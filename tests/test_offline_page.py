@@ -37,6 +37,7 @@ from kapjourney.services.uow import unit_of_work
 from kapjourney.settings import Settings, ensure_local_secrets, get_settings
 from tests.conftest import PASSWORD
 from tests.journey_support import DOSED, dosed_and_done
+from tests.two_factor_support import complete_two_factor
 
 with warnings.catch_warnings():
     warnings.filterwarnings(
@@ -82,6 +83,7 @@ def client(engine):
 def _sign_in(c, email: str) -> None:
     response = c.post("/auth/signin", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200, response.text
+    complete_two_factor(c, response)  # staff: the second factor (issue 7)
 
 
 def _calls(page: _Tags) -> list[str]:

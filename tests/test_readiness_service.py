@@ -10,7 +10,7 @@ import time_machine
 
 from kapjourney.domain.consent_default import DEFAULT_CONSENT_TEXT
 from kapjourney.domain.errors import ValidationFailed
-from kapjourney.services import alerts, consent, plan, protocol, readiness, screening
+from kapjourney.services import alerts, consent, inbox, plan, protocol, readiness, screening
 from kapjourney.services.uow import unit_of_work
 from tests.journey_support import (
     BASE,
@@ -108,21 +108,30 @@ def test_an_open_urgent_alert_keeps_it_red_until_resolved(engine, personas):
     assert _level(personas, dosing_id) == ("red", ["open_alert"])
     [alert_id] = alert_ids(personas.client.id)
     cleo = personas.actor("clinician")
+
+    def status() -> str:
+        with unit_of_work() as s:
+            [row] = alerts.list_client_alerts(session=s, actor=cleo, client_id=personas.client.id)
+        return row.status
+
     with unit_of_work() as s:
-        assert alerts.acknowledge_alert(session=s, actor=cleo, alert_id=alert_id).status == (
-            "acknowledged"
-        )
+        inbox.acknowledge(session=s, actor=cleo, alert_id=alert_id)
+    assert status() == "acknowledged"
     assert _level(personas, dosing_id) == ("red", ["open_alert"])
     for note in ("", "  ok ", None):
         with pytest.raises(ValidationFailed) as raised, unit_of_work() as s:
-            alerts.resolve_alert(session=s, actor=cleo, alert_id=alert_id, note=note)
+            inbox.resolve(session=s, actor=cleo, alert_id=alert_id, note=note, outcome="referred")
         assert set(raised.value.fields) == {"note"}
     assert _level(personas, dosing_id) == ("red", ["open_alert"])
     with unit_of_work() as s:
-        row = alerts.resolve_alert(
-            session=s, actor=cleo, alert_id=alert_id, note="Called her; safety plan agreed"
+        inbox.resolve(
+            session=s,
+            actor=cleo,
+            alert_id=alert_id,
+            note="Called her; safety plan agreed",
+            outcome="contacted_client",
         )
-    assert row.status == "resolved"
+    assert status() == "resolved"
     assert _level(personas, dosing_id) == ("green", [])
 
 
@@ -130,8 +139,12 @@ def test_alerts_are_listed_open_first(engine, personas):
     _prepared(personas, phq9_item9=1)
     [first] = alert_ids(personas.client.id)
     with unit_of_work() as s:
-        alerts.resolve_alert(
-            session=s, actor=personas.actor("admin"), alert_id=first, note="Seen in clinic"
+        inbox.resolve(
+            session=s,
+            actor=personas.actor("admin"),
+            alert_id=first,
+            note="Seen in clinic",
+            outcome="session_held",
         )
     with unit_of_work() as s:
         screening.request_rescreen(

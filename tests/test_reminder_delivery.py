@@ -524,7 +524,8 @@ class SlowTransport(RecordingTransport):
         return super().send(target, payload, ttl=ttl, urgency=urgency, topic=topic)
 
 
-def test_two_workers_racing_send_each_of_200_reminders_exactly_once(engine, personas):
+@pytest.mark.parametrize("concurrency", [1, 4], ids=["one-sender", "pooled-senders"])
+def test_two_workers_racing_send_each_of_200_reminders_exactly_once(engine, personas, concurrency):
     with db.session_scope(engine) as s:
         clients = [
             add_client(s, clinic_id=personas.client.clinic_id, zone="Europe/London", name=f"R{i}")
@@ -546,7 +547,9 @@ def test_two_workers_racing_send_each_of_200_reminders_exactly_once(engine, pers
     def work(name):
         own = _own_engine(engine)
         try:
-            return Dispatcher(transport, engine=own, worker=name, lease=LEASE).run_once(AT)
+            return Dispatcher(
+                transport, engine=own, worker=name, lease=LEASE, concurrency=concurrency
+            ).run_once(AT)
         finally:
             own.dispose()
 

@@ -36,10 +36,10 @@ from kapjourney.notifications import planner
 from kapjourney.notifications.dispatch import Dispatcher
 from kapjourney.notifications.worker import tick
 from kapjourney.services import (
-    alerts,
     checkins,
     checklists,
     exercises,
+    inbox,
     outbox,
     plan,
     symptoms,
@@ -753,7 +753,7 @@ def test_the_alert_reminder_ignores_quiet_hours_and_lapses_once_handled(engine, 
     with frozen(small_hours + timedelta(minutes=6)):  # Cleo saw it on the dashboard first
         with db.session_scope() as s:
             newest = s.exec(select(Alert).order_by(Alert.id.desc())).first()
-        call(alerts.acknowledge_alert, personas.actor("clinician"), alert_id=newest.id)
+        call(inbox.acknowledge, personas.actor("clinician"), alert_id=newest.id)
         dispatcher(transport).run_once()
     assert len(transport.sends) == 1
     assert [(n.status, n.outcome) for n in notifications(engine)] == [
@@ -788,7 +788,7 @@ def test_an_upgrade_after_the_first_alert_was_acknowledged_still_reaches_the_cli
     with db.session_scope() as s:
         [alert] = s.exec(select(Alert)).all()
     with frozen(at + timedelta(minutes=1)):
-        call(alerts.acknowledge_alert, personas.actor("clinician"), alert_id=alert.id)
+        call(inbox.acknowledge, personas.actor("clinician"), alert_id=alert.id)
     save("chest_pain", "2", 2)  # emergency: pushed again
     assert [(n.slot, n.status, n.outcome) for n in notifications(engine)] == [
         (f"{alert.id}:urgent", "sent", "sent"),

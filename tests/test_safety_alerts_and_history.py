@@ -17,13 +17,14 @@ from kapjourney.domain.enums import AlertSeverity, AlertStatus
 from kapjourney.domain.models import (
     Alert,
     CheckIn,
+    ClientSummary,
     ClinicSafetyRule,
     QuestionnaireResponse,
     SymptomReport,
     User,
 )
 from kapjourney.domain.safety import Facts
-from kapjourney.services import alerts, checklists, safety
+from kapjourney.services import checklists, inbox, safety
 from kapjourney.services.uow import unit_of_work
 from tests.journey_support import BASE, item_ids, schedule
 
@@ -71,8 +72,12 @@ def test_a_resolved_alert_reopens_when_its_record_meets_a_graver_rule(engine, pe
     cid = personas.client.id
     _, alert_id = _apply(cid, Facts("symptoms", {"nausea": 2}))
     with unit_of_work() as s:
-        alerts.resolve_alert(
-            session=s, actor=personas.actor("clinician"), alert_id=alert_id, note="Called her."
+        inbox.resolve(
+            session=s,
+            actor=personas.actor("clinician"),
+            alert_id=alert_id,
+            note="Called her.",
+            outcome="contacted_client",
         )
     _apply(cid, Facts("symptoms", {"nausea": 2, "craving": 1}))
     (alert,) = _alerts(cid)
@@ -195,7 +200,11 @@ def test_no_demo_client_with_a_session_ahead_is_held_by_an_urgent_alert_except_c
             for a in s.exec(select(Alert)).all()
             if a.status != AlertStatus.RESOLVED and a.severity != AlertSeverity.ROUTINE
         }
-    assert held == {"chris@riverbend.example"}
+        eli = _by_email(s, "eli@riverbend.example")
+        summary = s.get(ClientSummary, eli.id)
+    # Eli's escalated alert (seed_alerts) holds no session: his course has none ahead.
+    assert held == {"chris@riverbend.example", "eli@riverbend.example"}
+    assert summary.next_session_id is None
 
 
 def test_seed_dates_are_local_days(engine, seeded):
@@ -224,8 +233,12 @@ def test_an_urgent_alert_holds_the_next_session_until_it_is_resolved(engine, per
     _, alert_id = _apply(personas.client.id, Facts("symptoms", {"urinary": 1}))
     assert labels() == {first: plan.HOLD_LABEL, second: "Scheduled"}
     with unit_of_work() as s:
-        alerts.resolve_alert(
-            session=s, actor=personas.actor("clinician"), alert_id=alert_id, note="Seen in clinic."
+        inbox.resolve(
+            session=s,
+            actor=personas.actor("clinician"),
+            alert_id=alert_id,
+            note="Seen in clinic.",
+            outcome="session_held",
         )
     assert labels()[first] == "Scheduled"
 

@@ -13,9 +13,11 @@ from sqlmodel import select
 from kapjourney import cli, db
 from kapjourney.auth import passwords, signin
 from kapjourney.clock import as_utc
-from kapjourney.domain.enums import CourseStatus, DosingStatus, Role
+from kapjourney.domain.enums import AlertSeverity, AlertStatus, CourseStatus, DosingStatus, Role
 from kapjourney.domain.models import (
     Alert,
+    AuditEvent,
+    ClientSummary,
     Clinic,
     ClinicianAssignment,
     Course,
@@ -26,6 +28,7 @@ from kapjourney.domain.models import (
     PushSubscription,
     User,
 )
+from kapjourney.domain.reminders import ALERT_ESCALATED
 from kapjourney.domain.schemas import Actor
 from kapjourney.notifications.endpoints import Allowlist, check_subscription
 from kapjourney.notifications.messages import MESSAGES
@@ -38,7 +41,7 @@ from kapjourney.seed import (
     seed_demo,
 )
 from kapjourney.seed_history import DEVICES, demo_subscription
-from kapjourney.services import audit, clients, reminders, today
+from kapjourney.services import audit, clients, dashboard, inbox, reminders, today
 from kapjourney.services.uow import unit_of_work
 from kapjourney.settings import Settings
 from tests.support import count
@@ -199,11 +202,14 @@ def test_the_database_is_no_longer_empty(engine, seeded):
 def test_the_seeded_audit_chain_verifies(engine, seeded):
     with db.session_scope(engine) as s:
         report = audit.verify_chain(s)
+        actions = Counter(s.exec(select(AuditEvent.action)).all())
     alerts_raised = count(engine, Alert)
-    # The seed's own event, and one "alert_raised" per alert its history raised (Chris's
-    # PHQ-9 answers, the worrying post-session reports): each through the real rules.
-    assert (report.ok, report.checked) == (True, 1 + alerts_raised)
-    assert alerts_raised >= 5
+    # The seed's own event, one "alert_raised" per alert its history raised (Chris's and Eli's
+    # PHQ-9 answers, the worrying post-session reports), each through the real rules, and the
+    # escalation of Eli's alert by the worker's own step.
+    assert actions == {"demo_seeded": 1, "alert_raised": alerts_raised, "alert_escalated": 1}
+    assert (report.ok, report.checked) == (True, 2 + alerts_raised)
+    assert alerts_raised >= 6
 
 
 def test_the_seed_command_seeds_once_and_then_skips(engine, capsys):
@@ -337,3 +343,101 @@ def test_the_demo_clients_settings_page_lists_their_devices(engine, seeded):
     ]
     assert (mine.permission, mine.checkin_time) == ("granted", "19:00")
     assert none.devices == [] and none.permission == ""
+
+
+# --- The caseload dashboard and the alert inbox (issue 6): every state, for the demo clinicians ---
+
+# name: (recency tier, next session's readiness light, or "" without a session)
+EXPECTED_ROWS = {
+    "Alex Rivera": ("2d", "amber"),
+    "Bea Thompson": ("never", ""),
+    "Chris Nguyen": ("7d", "red"),
+    "Dana Kowalski": ("2d", "green"),
+    "Eli Haddad": ("2d", ""),
+    "Farah Said": ("older", ""),
+}
+
+
+def _staff(engine, name: str) -> Actor:
+    return _actor(_user(engine, f"{name}@riverbend.example"))
+
+
+def test_the_summary_rows_show_every_recency_tier_and_readiness_light(engine, seeded):
+    with db.session_scope(engine) as s:
+        rows = s.exec(select(User.display_name, ClientSummary).join(ClientSummary)).all()
+    assert {name: (row.recency, row.readiness) for name, row in rows} == EXPECTED_ROWS
+    assert {row.computed_for for _, row in rows} == {LATE_EVENING_LA.date()}
+    assert {row.recency for _, row in rows} == {"2d", "7d", "older", "never"}
+    assert {row.readiness for _, row in rows} == {"green", "amber", "red", ""}
+    # Maya's own caseload, as her dashboard reads it: all four tiers, amber, red and none.
+    maya, sam = _staff(engine, "maya.chen"), _staff(engine, "sam.okafor")
+    with time_machine.travel(LATE_EVENING_LA, tick=False), unit_of_work() as s:
+        mine, sams = dashboard.caseload(s, maya).rows, dashboard.caseload(s, sam).rows
+    assert {r.recency for r in mine} == {"2d", "7d", "older", "never"}
+    assert {r.readiness for r in mine} == {"amber", "red", ""}
+    assert {r.readiness for r in sams} == {"green", ""}
+    assert mine[0].name == "Chris Nguyen"  # the open urgent alert first
+
+
+def _alerts(engine) -> dict[tuple[str, str], Alert]:
+    with db.session_scope(engine) as s:
+        rows = s.exec(select(User.display_name, Alert).join(User, User.id == Alert.client_id))
+        return {(name.split()[0], alert.reason_code): alert for name, alert in rows.all()}
+
+
+def test_the_alerts_are_in_every_state_the_inbox_shows(engine, seeded):
+    alerts = _alerts(engine)
+    maya, sam = (
+        _user(engine, "maya.chen@riverbend.example"),
+        _user(engine, "sam.okafor@riverbend.example"),
+    )
+    seeded_at = LATE_EVENING_LA.astimezone(UTC)
+    fresh = alerts[("Chris", "phq9_item9")]  # open, nobody has seen it, not yet escalated
+    assert (fresh.severity, fresh.status) == (AlertSeverity.URGENT, AlertStatus.OPEN)
+    assert fresh.acknowledged_at is None and fresh.escalated_at is None
+    escalated = alerts[("Eli", "phq9_item9")]  # left 40 minutes: escalated by the worker's step
+    assert (escalated.severity, escalated.status) == (AlertSeverity.URGENT, AlertStatus.OPEN)
+    assert as_utc(escalated.created_at) == seeded_at - timedelta(minutes=40)
+    assert as_utc(escalated.escalated_at) == seeded_at and escalated.acknowledged_at is None
+    seen = alerts[("Farah", "symptom_moderate")]
+    assert (seen.status, seen.acknowledged_by_id) == (AlertStatus.ACKNOWLEDGED, maya.id)
+    assert as_utc(seen.created_at) < as_utc(seen.acknowledged_at) < seeded_at
+    waiting = alerts[("Dana", "symptom_moderate")]
+    assert (waiting.severity, waiting.status) == (AlertSeverity.ROUTINE, AlertStatus.OPEN)
+    for key, outcome, who in (
+        (("Eli", "dissociation_persistent"), "contacted_client", sam.id),
+        (("Farah", "urinary_symptoms"), "referred", maya.id),
+    ):
+        done = alerts[key]
+        assert (done.status, done.outcome, done.resolved_by_id) == ("resolved", outcome, who)
+        assert outcome in inbox.OUTCOMES and len(done.resolution_note) > 20
+        assert as_utc(done.created_at) < as_utc(done.acknowledged_at) < as_utc(done.resolved_at)
+    assert all(as_utc(a.created_at) <= seeded_at for a in alerts.values())
+    # The escalation was pushed to every clinician and the admin, as the worker's would be.
+    with db.session_scope(engine) as s:
+        pushed = s.exec(
+            select(Notification.user_id).where(Notification.kind == ALERT_ESCALATED)
+        ).all()
+        staff = s.exec(select(User.id).where(User.role != Role.CLIENT)).all()
+    assert sorted(pushed) == sorted(staff)
+
+
+def test_each_demo_clinicians_inbox_has_alerts_to_act_on(engine, seeded):
+    maya, sam, jordan = (_staff(engine, who) for who in ("maya.chen", "sam.okafor", "jordan.reyes"))
+    with time_machine.travel(LATE_EVENING_LA, tick=False), unit_of_work() as s:
+        mine = inbox.list_inbox(session=s, actor=maya, record=False)
+        sams = inbox.list_inbox(session=s, actor=sam, record=False)
+        everyone = inbox.list_inbox(session=s, actor=jordan, record=False)
+    got = {(r.client_name, r.severity, r.status, r.escalated) for r in mine.rows}
+    assert got == {
+        ("Chris Nguyen", "urgent", "open", False),
+        ("Farah Said", "routine", "acknowledged", False),
+    }
+    assert [r.acknowledged_by for r in mine.rows if r.status == "acknowledged"] == ["Dr. Maya Chen"]
+    got = {(r.client_name, r.severity, r.status, r.escalated) for r in sams.rows}
+    assert got == {
+        ("Eli Haddad", "urgent", "open", True),
+        ("Dana Kowalski", "routine", "open", False),
+    }
+    assert [r.waiting for r in sams.rows if r.escalated] == ["40 min"]
+    assert len(everyone.rows) == 4

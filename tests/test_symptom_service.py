@@ -24,7 +24,7 @@ from kapjourney.domain.models import (
     SymptomReport,
 )
 from kapjourney.domain.safety import RULES, SYMPTOM_ITEMS
-from kapjourney.services import alerts, plan, safety_rules, symptoms
+from kapjourney.services import alerts, inbox, plan, safety_rules, symptoms
 from kapjourney.services.uow import unit_of_work
 from tests.journey_support import BASE, schedule
 from tests.support import audit_events, count
@@ -721,10 +721,11 @@ def test_support_shows_the_gravest_recent_unresolved_alert(engine, personas, dos
         assert call(safety_rules.get_support, personas.actor("client")).tier == "emergency"
         [emergency] = [a for a in alerts_of(engine) if a.severity == AlertSeverity.EMERGENCY]
         call(
-            alerts.resolve_alert,
+            inbox.resolve,
             personas.actor("clinician"),
             alert_id=emergency.id,
             note="Called: indigestion",
+            outcome="contacted_client",
         )
         assert call(safety_rules.get_support, personas.actor("client")).tier == "routine"
 

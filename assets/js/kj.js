@@ -43,5 +43,88 @@
       await postJSON("/auth/signout", {});
       window.location.assign("/signin");
     },
+    // Two-factor sign-in (issue 7). The reply is shown here, in the page, and never sent over
+    // the websocket: recovery codes exist in this tab's DOM only, once.
+    twoFactor: {
+      submit: async function (formId, url) {
+        var form = document.getElementById(formId);
+        if (!form) return;
+        var button = form.querySelector("button[type=submit]");
+        var data = {};
+        new FormData(form).forEach(function (value, key) { data[key] = String(value); });
+        showError(formId + "-code", "");
+        showError(formId + "-form", "");
+        if (button) button.disabled = true;
+        var result = await postJSON(url, data);
+        if (result.ok && result.codes) return showCodes(result.codes, result.next || "/");
+        if (result.ok) return window.location.assign(result.next || "/");
+        if (button) button.disabled = false;
+        var errors = result.errors || {};
+        showError(formId + "-code", errors.code || "");
+        showError(formId + "-form", errors.form || (errors.code ? "" : FAILED));
+        var input = document.getElementById(formId + "-code");
+        if (input && errors.code) input.focus();
+      },
+      download: function () {
+        var list = document.getElementById("recovery-codes");
+        var codes = Array.prototype.map.call(list.querySelectorAll("li"), function (li) {
+          return li.textContent;
+        });
+        var text = "KAP Journey recovery codes\n" +
+          "Each code signs you in once, if you cannot use your authenticator app.\n\n" +
+          codes.join("\n") + "\n";
+        var link = document.createElement("a");
+        link.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+        link.download = "kap-journey-recovery-codes.txt";
+        link.hidden = true;
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+      },
+      copy: async function () {
+        var list = document.getElementById("recovery-codes");
+        var codes = Array.prototype.map.call(list.querySelectorAll("li"), function (li) {
+          return li.textContent;
+        });
+        var status = document.getElementById("recovery-codes-status");
+        try {
+          await navigator.clipboard.writeText(codes.join("\n"));
+          status.textContent = "Copied.";
+        } catch (err) {
+          status.textContent = "Copying didn't work here. Download them or write them down.";
+        }
+      },
+    },
   };
+
+  // A field's message: "" hides it. The input is marked invalid while a message shows.
+  function showError(fieldId, message) {
+    var line = document.getElementById(fieldId + "-error");
+    if (line) {
+      line.textContent = message;
+      line.style.display = message ? "block" : "none";
+    }
+    var input = document.getElementById(fieldId);
+    if (input) input.setAttribute("aria-invalid", message ? "true" : "false");
+  }
+
+  function showCodes(codes, next) {
+    var list = document.getElementById("recovery-codes");
+    var step = document.getElementById("recovery-codes-step");
+    var enrol = document.getElementById("enrol-steps");
+    if (!list || !step) return window.location.assign(next);
+    list.textContent = "";
+    codes.forEach(function (code) {
+      var item = document.createElement("li");
+      item.textContent = String(code);
+      list.appendChild(item);
+    });
+    var done = document.getElementById("recovery-codes-done");
+    if (done) done.setAttribute("href", next);
+    if (enrol) enrol.style.display = "none";
+    step.style.display = "block";
+    var heading = document.getElementById("recovery-codes-heading");
+    if (heading) heading.focus();
+  }
 })();

@@ -3,24 +3,42 @@
 The cookie carries 256 random bits; the table stores only their SHA-256, so a copy of the
 database does not yield live sessions. Clinicians and admins: 15 minutes idle, 12 hours
 absolute. Clients: 30 days sliding. Every sign-in issues a new token (no fixation).
+
+A staff password sign-in first makes a *pending* session (stage "verify" or "enrol", see
+auth/two_factor.py): ``resolve_session`` refuses it, so every guarded handler and HTTP route
+treats it as signed out; only the two-factor pages read it, through ``resolve_pending``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from kapjourney.clock import as_utc, now
 from kapjourney.domain.enums import Role
-from kapjourney.domain.models import AuthSession, User
+from kapjourney.domain.models import AuthSession, TrustedDevice, User
 from kapjourney.domain.schemas import Actor
 from kapjourney.settings import Settings, get_settings
 
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 128
+FULL = "full"  # signed in
+VERIFY = "verify"  # password accepted; a code from the authenticator app is still owed
+ENROL = "enrol"  # password accepted; this staff member has no second factor yet
+PENDING_STAGES = (VERIFY, ENROL)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A half-finished staff sign-in: who, and which step is owed."""
+
+    user_id: int
+    stage: str
+    email: str
 
 
 def hash_token(token: str) -> str:
@@ -43,6 +61,7 @@ def create_session(
     ip: str = "",
     user_agent: str = "",
     settings: Settings | None = None,
+    stage: str = FULL,
 ) -> str:
     """Insert a session for ``user`` and return the raw token for the cookie."""
     settings = settings or get_settings()
@@ -59,22 +78,20 @@ def create_session(
             absolute_expires_at=started + absolute if absolute else None,
             user_agent=user_agent[:200],
             ip=ip[:64],
+            stage=stage,
         )
     )
     session.flush()
     return token
 
 
-def resolve_session(
-    session: Session, *, token: str | None, ip: str = "", settings: Settings | None = None
-) -> Actor | None:
-    """The actor behind a cookie token, or None when it is unknown, revoked or expired.
-
-    Extends the idle window, writing at most once per ``session_touch_seconds``.
-    """
+def _live(
+    session: Session, *, token: str | None, settings: Settings
+) -> tuple[AuthSession, User] | None:
+    """The live session row behind ``token`` and its active user, extending its idle window
+    (a write at most once per ``session_touch_seconds``)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    settings = settings or get_settings()
     row = session.exec(
         select(AuthSession).where(AuthSession.token_hash == hash_token(token))
     ).first()
@@ -93,7 +110,29 @@ def resolve_session(
         row.last_seen_at = current
         row.idle_expires_at = current + idle
         session.add(row)
-    return Actor.from_user(user, ip=ip)
+    return row, user
+
+
+def resolve_session(
+    session: Session, *, token: str | None, ip: str = "", settings: Settings | None = None
+) -> Actor | None:
+    """The actor behind a cookie token, or None when it is unknown, revoked or expired, or
+    when its sign-in is still owed a second factor (any stage but "full")."""
+    found = _live(session, token=token, settings=settings or get_settings())
+    if found is None or found[0].stage != FULL:
+        return None
+    return Actor.from_user(found[1], ip=ip)
+
+
+def resolve_pending(
+    session: Session, *, token: str | None, settings: Settings | None = None
+) -> Pending | None:
+    """For the two-factor pages and routes only: the half-finished sign-in behind a token."""
+    found = _live(session, token=token, settings=settings or get_settings())
+    if found is None or found[0].stage not in PENDING_STAGES:
+        return None
+    row, user = found
+    return Pending(user_id=user.id or 0, stage=row.stage, email=user.email)
 
 
 def revoke_session(session: Session, *, token: str | None) -> int | None:
@@ -115,6 +154,8 @@ def revoke_session(session: Session, *, token: str | None) -> int | None:
 
 
 def revoke_all_sessions(session: Session, *, user_id: int) -> int:
+    """Every session of ``user_id`` ends, and every browser trusted to skip the code step
+    forgets it. Returns the number of sessions revoked."""
     rows = session.exec(
         select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
     ).all()
@@ -122,7 +163,21 @@ def revoke_all_sessions(session: Session, *, user_id: int) -> int:
     for row in rows:
         row.revoked_at = stamp
         session.add(row)
+    revoke_trusted_devices(session, user_id=user_id)
     return len(rows)
+
+
+def revoke_trusted_devices(session: Session, *, user_id: int) -> int:
+    devices = session.exec(
+        select(TrustedDevice).where(
+            TrustedDevice.user_id == user_id, TrustedDevice.revoked_at.is_(None)
+        )
+    ).all()
+    stamp = now()
+    for device in devices:
+        device.revoked_at = stamp
+        session.add(device)
+    return len(devices)
 
 
 def token_from_cookie_header(header: str, *, settings: Settings | None = None) -> str | None:

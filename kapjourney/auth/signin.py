@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from kapjourney.auth import passwords, sessions
+from kapjourney.auth import passwords, sessions, two_factor
 from kapjourney.clock import as_utc, now
 from kapjourney.domain.enums import Role
 from kapjourney.domain.errors import ValidationFailed
@@ -35,6 +35,7 @@ class SignInOutcome:
     role: Role | None = None
     errors: dict[str, str] | None = None
     retry_after_seconds: int = 0
+    stage: str = sessions.FULL  # "verify" or "enrol": staff still owe their second factor
 
     @property
     def ok(self) -> bool:
@@ -74,9 +75,14 @@ def authenticate(
     ip: str = "",
     user_agent: str = "",
     previous_token: str | None = None,
+    trusted_browser: str | None = None,
     settings: Settings | None = None,
 ) -> SignInOutcome:
-    """Validation problems with the input itself raise ``ValidationFailed`` (nothing to keep)."""
+    """Validation problems with the input itself raise ``ValidationFailed`` (nothing to keep).
+
+    Clinicians and admins get a pending session (stage "verify" or "enrol") that nothing but
+    the two-factor pages accept, unless ``trusted_browser`` is a live trusted-browser token of
+    theirs (auth/two_factor.py)."""
     settings = settings or get_settings()
     email = (email or "").strip().lower()
     password = password or ""
@@ -124,11 +130,18 @@ def authenticate(
     session.exec(delete(SignInFailure).where(SignInFailure.account_key == key))
     user.last_sign_in_at = now()
     session.add(user)
+    stage = two_factor.pending_stage(session, user=user)
+    if stage == sessions.VERIFY and two_factor.is_trusted_browser(
+        session, user_id=user.id or 0, token=trusted_browser
+    ):
+        stage = sessions.FULL
+        audit.record(session, action="two_factor_trusted_browser", actor_id=user.id, ip=ip)
     token = sessions.create_session(
-        session, user=user, ip=ip, user_agent=user_agent, settings=settings
+        session, user=user, ip=ip, user_agent=user_agent, settings=settings, stage=stage
     )
-    audit.record(session, action="signin", actor_id=user.id, ip=ip)
-    return SignInOutcome(token=token, user_id=user.id or 0, role=Role(user.role))
+    detail = "" if stage == sessions.FULL else f"owes={stage}"
+    audit.record(session, action="signin", actor_id=user.id, ip=ip, detail=detail)
+    return SignInOutcome(token=token, user_id=user.id or 0, role=Role(user.role), stage=stage)
 
 
 def sign_out(*, session: Session, token: str | None, ip: str = "") -> None:

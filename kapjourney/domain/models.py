@@ -144,6 +144,9 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     user_agent: str = Field(default="", max_length=200)
     ip: str = Field(default="", max_length=64)
+    # "full"; or, after a password sign-in by staff, "verify" (a TOTP code is still owed) or
+    # "enrol" (no second factor yet). Only "full" sessions resolve to an actor (auth/sessions.py).
+    stage: str = Field(default="full", max_length=16, sa_column_kwargs={"server_default": "full"})
 
 
 class SignInFailure(SQLModel, table=True):
@@ -601,3 +604,82 @@ class ClientSummary(SQLModel, table=True):
     alerts_routine: int = Field(default=0)
     reminders: str = Field(default="never", max_length=16)  # domain.adherence.reminder_state
     attention: int = Field(default=0)  # domain.adherence.ATTENTION: higher needs attention first
+
+
+# --- Clinician single sign-on (issue 7, part 1) -------------------------------------------------
+
+
+class ExternalIdentity(SQLModel, table=True):
+    """An account at an OpenID provider, linked to one user by (issuer, subject).
+
+    Later sign-ins find the user by this pair, so a changed email at the provider never moves
+    the link to another account. ``email`` is the verified address at link time, for review.
+    """
+
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_external_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    issuer: str = Field(max_length=255)
+    subject: str = Field(max_length=255)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    email: str = Field(default="", max_length=254)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts())
+    last_used_at: datetime = Field(default_factory=now, sa_column=_ts())
+
+
+class OidcPendingLogin(SQLModel, table=True):
+    """A sign-in in flight at an OpenID provider: single use, minutes long.
+
+    Found by the SHA-256 of the ``state`` sent to the provider and bound to the browser that
+    started it by the SHA-256 of a random value in an HttpOnly cookie. Deleted when used.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    state_hash: str = Field(max_length=64, unique=True)
+    browser_hash: str = Field(max_length=64)
+    provider: str = Field(max_length=40)  # the provider's key ("default" for the env one)
+    nonce: str = Field(max_length=128)
+    code_verifier: str = Field(max_length=128)
+    return_to: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts(index=True))
+
+
+# --- Two-factor sign-in (issue 7, part 2) -------------------------------------------------------
+
+
+class TotpCredential(SQLModel, table=True):
+    """A staff member's authenticator-app secret (RFC 6238), encrypted at rest (Fernet).
+
+    ``confirmed_at`` is NULL while enrolling. ``last_used_step`` is the 30-second step of the last
+    accepted code: a code is accepted only for a later step, so a seen code cannot be replayed.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", unique=True)
+    secret_encrypted: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts())
+    confirmed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_used_step: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use recovery code; only the SHA-256 of its normalized form is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class TrustedDevice(SQLModel, table=True):
+    """A browser that may skip the code step for 30 days: a random token in an HttpOnly cookie,
+    only its SHA-256 stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    user_agent: str = Field(default="", max_length=200)

@@ -379,6 +379,8 @@ class AlertRow(_View):
     status: str
     reason: str
     created: str
+    escalated: bool = False  # nobody acknowledged it within the clinic's minutes
+    assigned_to: str = ""  # the clinician it was reassigned to, if any
 
 
 class TodoItem(_View):

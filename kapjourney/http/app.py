@@ -16,13 +16,13 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kapjourney import db
-from kapjourney.auth import sessions, signin
+from kapjourney.auth import ratelimit, sessions, signin
 from kapjourney.domain.errors import NotFound, ValidationFailed
-from kapjourney.http import exports, offline, push
-from kapjourney.routes import HOME_BY_ROLE, SIGNIN, TODAY
+from kapjourney.http import exports, offline, oidc, push, two_factor
+from kapjourney.http.security import SecurityHeaders, origin_allowed
+from kapjourney.routes import HOME_BY_ROLE, NEXT_BY_STAGE, SIGNIN, TODAY
 from kapjourney.services import accounts
 from kapjourney.services.consent_pdf import consent_pdf as consent_pdf_service
 from kapjourney.services.uow import unit_of_work
@@ -36,54 +36,15 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 R = TypeVar("R", bound=Response)  # room for two 1 MB fields, so they get field messages
 
 
-class SecurityHeaders:
-    """Baseline headers on every HTTP response (the full CSP arrives with the hardening work)."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        self.hsts = hsts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope.get("path", "")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                extra = [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"content-security-policy", b"frame-ancestors 'none'"),
-                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-                ]
-                if path.startswith(("/auth/", "/api/")):
-                    extra.append((b"cache-control", b"no-store"))
-                if self.hsts:
-                    extra.append(
-                        (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
-                    )
-                present = {k.lower() for k, _ in headers}
-                headers.extend((k, v) for k, v in extra if k not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
 def _same_origin(request: Request, settings: Settings) -> bool:
     """Refuse cross-site posts (the cookie is SameSite=Strict too; this is the second lock)."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True  # non-browser clients; browsers always send Origin on POST fetches
     own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-    return origin in (own, settings.public_origin)
+    # No Origin: a non-browser client. "null": a native form post under no-referrer (security.py).
+    return origin_allowed(request.headers, (own, *settings.allowed_origins), required=False)
 
 
 async def _json_body(request: Request) -> dict[str, Any] | None:
@@ -114,6 +75,13 @@ def _error(errors: dict[str, str], status: int = 400, **extra: Any) -> JSONRespo
     return JSONResponse({"ok": False, "errors": errors, **extra}, status_code=status)
 
 
+def _too_many(wait: int) -> JSONResponse:
+    """429 with Retry-After; the page shows the message at the form."""
+    response = _error({"form": ratelimit.wait_message(wait)}, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def _with_session_cookie(response: R, token: str, settings: Settings) -> R:
     response.set_cookie(
         settings.session_cookie_name,
@@ -129,12 +97,20 @@ def _with_session_cookie(response: R, token: str, settings: Settings) -> R:
 def create_api(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    api.state.settings = settings  # the routes' own settings (tests finish sign-ins with them)
     api.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    limiter = ratelimit.RateLimiter(settings.rate_limit_storage)
+    signin_rate = ratelimit.Rate(settings.signin_requests_per_address_per_minute, 60)
+    invite_rate = ratelimit.Rate(settings.invite_attempts, settings.invite_window_minutes * 60)
 
     @api.post("/auth/signin")
     async def sign_in(request: Request) -> Response:
         if not _same_origin(request, settings):
             return _error({"form": "This request came from another site."}, 403)
+        # Requests per address, before any work (failures per account and per address are
+        # counted in the database by signin.authenticate).
+        if wait := await limiter.ahit("signin", _client_ip(request), signin_rate):
+            return _too_many(wait)
         # A tap on "Sign in" before the page's script has started posts the form natively
         # (never as a GET, so the password never lands in a URL): it still signs in.
         native = request.headers.get("content-type", "").startswith(FORM_TYPE)
@@ -144,6 +120,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
         previous = sessions.token_from_cookie_header(
             request.headers.get("cookie", ""), settings=settings
         )
+        trusted = request.cookies.get(two_factor.trusted_cookie_name(settings))
 
         def work() -> signin.SignInOutcome:
             with unit_of_work() as session:
@@ -154,6 +131,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
                     ip=_client_ip(request),
                     user_agent=request.headers.get("user-agent", ""),
                     previous_token=previous,
+                    trusted_browser=trusted,
                     settings=settings,
                 )
 
@@ -161,8 +139,10 @@ def create_api(settings: Settings | None = None) -> FastAPI:
             outcome = await asyncio.to_thread(work)
         except ValidationFailed as problem:
             return RedirectResponse(SIGNIN, status_code=303) if native else _error(problem.fields)
+        # Staff who owe a second factor go to its page; everyone else to their home.
+        target = NEXT_BY_STAGE.get(outcome.stage) or HOME_BY_ROLE.get(str(outcome.role), SIGNIN)
         if native:
-            target = HOME_BY_ROLE[str(outcome.role)] if outcome.ok else SIGNIN
+            target = target if outcome.ok else SIGNIN
             redirect = RedirectResponse(target, status_code=303)
             return (
                 _with_session_cookie(redirect, outcome.token, settings) if outcome.ok else redirect
@@ -173,7 +153,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
             if outcome.retry_after_seconds:
                 response.headers["Retry-After"] = str(outcome.retry_after_seconds)
             return response
-        response = JSONResponse({"ok": True, "next": HOME_BY_ROLE[str(outcome.role)]})
+        response = JSONResponse({"ok": True, "next": target})
         return _with_session_cookie(response, outcome.token, settings)
 
     @api.post("/auth/signout")
@@ -204,9 +184,14 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     async def accept_invite(request: Request) -> JSONResponse:
         if not _same_origin(request, settings):
             return _error({"form": "This request came from another site."}, 403)
+        if wait := await limiter.ahit("invite-address", _client_ip(request), invite_rate):
+            return _too_many(wait)
         data = await _json_body(request)
         if data is None:
             return _error({"form": "That request was too large or malformed."})
+        invite = data.get("token")
+        if wait := await limiter.ahit("invite-token", str(invite)[:512], invite_rate):
+            return _too_many(wait)
 
         def work() -> str:
             with unit_of_work() as session:
@@ -265,6 +250,9 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     push.register(api, settings)  # service worker, push subscriptions, offline replay
     exports.register(api, settings)  # issue 6: CSV, FHIR and PDF exports
     api.include_router(offline.router)  # the offline page the service worker falls back to
+    api.include_router(oidc.router(settings, set_session_cookie=_with_session_cookie))  # SSO
+    # Two-factor sign-in for staff (issue 7): the code step and enrolment's confirmation.
+    api.include_router(two_factor.router(settings, limiter=limiter, rate=signin_rate))
 
     @api.get("/api/health")
     async def health() -> JSONResponse:

@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import select
 
-from kapjourney.auth import sessions
+from kapjourney.auth import ratelimit, sessions
 from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.models import SubmissionReceipt
 from kapjourney.domain.schemas import Actor
@@ -110,6 +110,19 @@ def _fail(errors: dict[str, str], status: int) -> JSONResponse:
     return JSONResponse({"ok": False, "errors": errors}, status_code=status)
 
 
+async def _flooded(
+    request: Request, limiter: ratelimit.RateLimiter, rate: ratelimit.Rate, settings: Settings
+) -> JSONResponse | None:
+    """429 once this session (else this address) has spent its allowance of writes."""
+    token = sessions.token_from_cookie_header(request.headers.get("cookie", ""), settings=settings)
+    key = f"session:{token}" if token else f"address:{_ip(request)}"
+    if not (wait := await limiter.ahit("api", key, rate)):
+        return None
+    response = _fail({"form": ratelimit.wait_message(wait)}, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def _sync(actor: Actor, item: dict[str, Any], settings: Settings) -> JSONResponse:
     if not _owned_by(actor, item.get("owner"), settings):
         log.warning("offline entry refused: it was queued on a phone under another account")
@@ -161,6 +174,9 @@ def _sync(actor: Actor, item: dict[str, Any], settings: Settings) -> JSONRespons
 
 
 def register(api: FastAPI, settings: Settings) -> None:
+    limiter = ratelimit.RateLimiter(settings.rate_limit_storage)
+    rate = ratelimit.Rate(settings.api_requests_per_session_per_minute, 60)
+
     @api.get("/sw.js", include_in_schema=False)
     async def service_worker() -> Response:
         script = SW_PATH.read_text(encoding="utf-8").replace("__KJ_RELEASE__", release_id())
@@ -187,6 +203,8 @@ def register(api: FastAPI, settings: Settings) -> None:
 
         if not _same_origin(request, settings):
             return _fail({"form": "This request came from another site."}, 403)
+        if (refused := await _flooded(request, limiter, rate, settings)) is not None:
+            return refused
         data = await _body(request, MAX_PUSH_BYTES)
         if data is None:
             return _fail({"subscription": "That push subscription is malformed."}, 400)
@@ -221,6 +239,8 @@ def register(api: FastAPI, settings: Settings) -> None:
     async def unsubscribe(request: Request) -> JSONResponse:
         if not _same_origin(request, settings):
             return _fail({"form": "This request came from another site."}, 403)
+        if (refused := await _flooded(request, limiter, rate, settings)) is not None:
+            return refused
         data = await _body(request, MAX_PUSH_BYTES)
         if data is None:
             return _fail({"form": "That request was malformed."}, 400)
@@ -244,6 +264,8 @@ def register(api: FastAPI, settings: Settings) -> None:
     async def permission(request: Request) -> JSONResponse:
         if not _same_origin(request, settings):
             return _fail({"form": "This request came from another site."}, 403)
+        if (refused := await _flooded(request, limiter, rate, settings)) is not None:
+            return refused
         data = await _body(request, MAX_PUSH_BYTES)
         if data is None:
             return _fail({"permission": "That request was malformed."}, 400)
@@ -269,6 +291,8 @@ def register(api: FastAPI, settings: Settings) -> None:
     async def seen(public_id: str, request: Request) -> Response:
         if not _same_origin(request, settings):
             return _fail({"form": "This request came from another site."}, 403)
+        if (refused := await _flooded(request, limiter, rate, settings)) is not None:
+            return refused
         data = await _body(request, 1024)
         actor = await asyncio.to_thread(_actor, request, settings)
         if actor is None or data is None:
@@ -289,6 +313,8 @@ def register(api: FastAPI, settings: Settings) -> None:
         capture time is kept; the same services and safety rules as the online path."""
         if not _same_origin(request, settings):
             return _fail({"form": "This request came from another site."}, 403)
+        if (refused := await _flooded(request, limiter, rate, settings)) is not None:
+            return refused
         data = await _body(request, MAX_SYNC_BYTES)
         if data is None:
             return _fail({"form": "That was too large or could not be read."}, 422)

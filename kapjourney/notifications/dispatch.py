@@ -17,6 +17,7 @@ import random
 import secrets
 import socket
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -62,6 +63,12 @@ class Stats:
     attempts: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: Stats) -> None:
+        for name in ("claimed", "sent", "skipped", "failed", "retried", "attempts"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for outcome, count in other.outcomes.items():
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + count
+
 
 def worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -88,15 +95,25 @@ class Dispatcher:
         worker: str | None = None,
         lease: timedelta = timedelta(seconds=120),
         max_attempts: int = 5,
+        concurrency: int = 1,
     ) -> None:
         self.transport = transport
         self.engine = engine
         self.worker = worker or worker_id()
         self.lease = lease
         self.max_attempts = max_attempts
+        self.concurrency = max(1, concurrency)
 
     def run_once(self, at: datetime | None = None, *, limit: int = 500) -> Stats:
-        """Deliver everything due now (up to ``limit`` reminders)."""
+        """Deliver everything due now (up to ``limit`` reminders).
+
+        With ``concurrency`` above 1 this thread claims and a pool of that many threads
+        delivers, each reminder in its own transactions, so a push service's latency is waited
+        out in parallel. Each row is still claimed by one conditional update and settled only by
+        the worker that holds it, exactly as with one thread.
+        """
+        if self.concurrency > 1:
+            return self._run_pooled(at, limit)
         stats = Stats()
         for _ in range(limit):
             at_now = at or now()
@@ -106,6 +123,45 @@ class Dispatcher:
                     break
                 stats.claimed += 1
                 self._deliver(session, rows[0], at_now, stats)
+        return stats
+
+    def _run_pooled(self, at: datetime | None, limit: int) -> Stats:
+        stats = Stats()
+        claimed = 0
+        exhausted = False
+        running: set[Future[Stats]] = set()
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="push-send") as pool:
+            while True:
+                # Claim a pool's worth at a time (one transaction), and again once the pool
+                # has no more than that left to do, so no sender waits and few commits are made.
+                room = min(self.concurrency, limit - claimed)
+                if room > 0 and not exhausted and len(running) <= self.concurrency:
+                    with db.session_scope(self.engine) as session:
+                        rows = outbox.claim(
+                            session,
+                            at=at or now(),
+                            worker=self.worker,
+                            lease=self.lease,
+                            limit=room,
+                        )
+                        ids = [row.id for row in rows if row.id is not None]
+                    claimed += len(ids)
+                    exhausted = len(ids) < room
+                    running.update(pool.submit(self._deliver_claimed, i, at) for i in ids)
+                if not running:
+                    break
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    stats.add(future.result())
+        return stats
+
+    def _deliver_claimed(self, notification_id: int, at: datetime | None) -> Stats:
+        stats = Stats()
+        with db.session_scope(self.engine) as session:
+            row = session.get(Notification, notification_id)
+            if row is not None:
+                stats.claimed = 1
+                self._deliver(session, row, at or now(), stats)
         return stats
 
     # -- one reminder ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Alerts for the care team: raised in the same transaction as the report that causes them."""
+"""Alerts for the care team: raised in the same transaction as the report that causes them, and
+listed on the client's page. Acknowledging, resolving and reassigning live in ``services.inbox``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,12 @@ from sqlmodel import Session, func, select
 
 from kapjourney.clock import now
 from kapjourney.domain.enums import AlertSeverity, AlertStatus
-from kapjourney.domain.errors import ValidationFailed
 from kapjourney.domain.models import Alert, User
 from kapjourney.domain.safety import ALERT_REASONS, TIER_ORDER, Triage
 from kapjourney.domain.schemas import Actor, AlertRow
 from kapjourney.services import audit, outbox
-from kapjourney.services.clients import deny, fetch, load_client
+from kapjourney.services.clients import deny, load_client
 from kapjourney.services.formatting import when
-from kapjourney.services.validation import clean_text
 
 BLOCKING = (AlertSeverity.EMERGENCY, AlertSeverity.URGENT)
 SEVERITY_ORDER = {AlertSeverity.EMERGENCY: 0, AlertSeverity.URGENT: 1, AlertSeverity.ROUTINE: 2}
@@ -120,13 +119,15 @@ def open_blocking_count(session: Session, client_id: int) -> int:
     ).one()
 
 
-def _row(alert: Alert, tz: str) -> AlertRow:
+def _row(alert: Alert, tz: str, names: dict[int, str]) -> AlertRow:
     return AlertRow(
         alert_id=alert.id or 0,
         severity=alert.severity,
         status=alert.status,
         reason=ALERT_REASONS.get(alert.reason_code, "Worrying answer"),
         created=when(alert.created_at, tz),
+        escalated=alert.escalated_at is not None,
+        assigned_to=names.get(alert.assigned_to_id or 0, ""),
     )
 
 
@@ -142,39 +143,9 @@ def list_client_alerts(*, session: Session, actor: Actor, client_id: object) -> 
         alerts,
         key=lambda a: (a.status == AlertStatus.RESOLVED, SEVERITY_ORDER.get(a.severity, 3)),
     )
-    return [_row(a, actor.timezone) for a in alerts]
-
-
-def _load_alert(session: Session, actor: Actor, alert_id: object, purpose: str) -> Alert:
-    alert = fetch(session, Alert, alert_id)
-    if alert is None or actor.is_client:
-        raise deny(actor, purpose)
-    load_client(session, actor=actor, client_id=alert.client_id, purpose=purpose)
-    return alert
-
-
-def acknowledge_alert(*, session: Session, actor: Actor, alert_id: object) -> AlertRow:
-    alert = _load_alert(session, actor, alert_id, "alert_acknowledged")
-    if alert.status == AlertStatus.OPEN:
-        alert.status = AlertStatus.ACKNOWLEDGED
-        alert.acknowledged_at = now()
-        alert.acknowledged_by_id = actor.user_id
-        session.add(alert)
-    return _row(alert, actor.timezone)
-
-
-def resolve_alert(*, session: Session, actor: Actor, alert_id: object, note: object) -> AlertRow:
-    alert = _load_alert(session, actor, alert_id, "alert_resolved")
-    text = clean_text(note, max_length=2000)
-    if len(text) < 3:
-        raise ValidationFailed({"note": "Write a short note of what was done."})
-    if alert.status != AlertStatus.RESOLVED:
-        if alert.acknowledged_at is None:
-            alert.acknowledged_at = now()
-            alert.acknowledged_by_id = actor.user_id
-        alert.status = AlertStatus.RESOLVED
-        alert.resolved_at = now()
-        alert.resolved_by_id = actor.user_id
-        alert.resolution_note = text
-        session.add(alert)
-    return _row(alert, actor.timezone)
+    assigned = {a.assigned_to_id for a in alerts if a.assigned_to_id}
+    names: dict[int, str] = {}
+    if assigned:
+        rows = session.exec(select(User.id, User.display_name).where(User.id.in_(assigned)))
+        names = {uid: name for uid, name in rows.all()}
+    return [_row(a, actor.timezone, names) for a in alerts]

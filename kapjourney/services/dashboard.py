@@ -7,12 +7,17 @@ that a flush writes, and recomputes those clients' rows just before the transact
 that transaction: the figures commit with the records, or neither does. A recomputation that fails
 is logged (client id and error type only) and the row is marked stale; it never stops the write.
 
+Rolled over: figures are for the client's local day (adherence windows move at midnight). Soon
+after each client's midnight the notification worker's tick recomputes the rows computed for an
+earlier day, a small batch per tick (``refresh_stale_rows``), so the first read of the day finds
+them current.
+
 Read: ``caseload`` joins the visible clients to their rows, sorted by ``attention`` (see
-``domain.adherence.ATTENTION``), searched by name, filtered by recency tier and paged. Rows
-computed for an earlier local day than the client's today are recomputed first (adherence windows
-move at midnight): up to a page of them, neediest first, then any still stale on the page shown;
-a client without a row yet gets one. Within a day, figures that move with the clock alone (a
-checklist step falling due) wait for the client's next write or the next day.
+``domain.adherence.ATTENTION``), searched by name, filtered by recency tier and paged. Rows the
+worker has not reached yet are recomputed first: up to a page of them, neediest first, then any
+still stale on the page shown; a client without a row yet gets one. Within a day, figures that
+move with the clock alone (a checklist step falling due) wait for the client's next write or the
+next day.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from itertools import chain
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import and_, event, inspect, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, func, select
 
@@ -263,6 +268,7 @@ _USER_KEYED = (PushSubscription, ReminderPreference)
 _DRAFTED = (CheckIn, QuestionnaireResponse, SymptomReport)
 _USER_FIELDS = ("timezone", "created_at", "role", "clinic_id")
 _PENDING = "kj_summary_pending"  # session.info keys
+_PENDING_REMINDERS = "kj_summary_reminders_pending"  # only a device or preference changed
 _BUSY = "kj_summary_busy"
 
 
@@ -285,10 +291,13 @@ def _client_of(obj: object) -> int | None:
 @event.listens_for(OrmSession, "before_flush")
 def _note_touched(session, _flush_context, _instances) -> None:
     pending = session.info.setdefault(_PENDING, set())
+    devices = session.info.setdefault(_PENDING_REMINDERS, set())
     for obj in chain(session.new, session.dirty, session.deleted):
         client_id = _client_of(obj)
         if client_id:
-            pending.add(client_id)
+            # A push attempt touches the device row every send: that moves at most the
+            # reminder-delivery word, checked cheaply before any full recomputation.
+            (devices if isinstance(obj, _USER_KEYED) else pending).add(client_id)
 
 
 @event.listens_for(OrmSession, "after_flush")
@@ -309,6 +318,8 @@ def _refresh_touched(session) -> None:
         done: set[int] = set()
         for _ in range(3):  # a recomputation may flush records of the same clients again
             todo = session.info.pop(_PENDING, set()) - done
+            devices = session.info.pop(_PENDING_REMINDERS, set()) - done - todo
+            todo |= {c for c in devices if _reminders_moved(session, c)}
             if not todo:
                 break
             at = now()
@@ -318,12 +329,21 @@ def _refresh_touched(session) -> None:
     finally:
         session.info[_BUSY] = False
         session.info.pop(_PENDING, None)
+        session.info.pop(_PENDING_REMINDERS, None)
+
+
+def _reminders_moved(session: Session, client_id: int) -> bool:
+    """Whether a client's reminder-delivery word differs from their summary row's (or they
+    have no row yet): only then is the whole row worth recomputing."""
+    row = session.get(ClientSummary, client_id)
+    return row is None or row.reminders != _reminders(session, client_id)
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
 def _forget_touched(session, transaction) -> None:
     if transaction.parent is None:  # the outer transaction ended: committed or rolled back
         session.info.pop(_PENDING, None)
+        session.info.pop(_PENDING_REMINDERS, None)
 
 
 def _refresh_safely(session: Session, client_id: int, at: datetime) -> None:
@@ -388,19 +408,63 @@ def _fill_missing(session: Session, actor: Actor, at: datetime) -> None:
         refresh_summary(session, client.id or 0, at)
 
 
-def _refresh_stale(session: Session, actor: Actor, at: datetime, budget: int) -> None:
-    """Recompute up to ``budget`` rows computed for an earlier local day, neediest first, so
-    that the order and the recency filter follow the clock as well as the records."""
-    visible = visible_clients_query(actor).with_only_columns(User.id)
-    rows = session.exec(
-        select(ClientSummary.client_id, ClientSummary.computed_for, User.timezone)
+def _stale_rows(session: Session, at: datetime, limit: int, among=None) -> list[tuple[int, date]]:
+    """Up to ``limit`` rows computed for another day than their client's local today at ``at``,
+    neediest first, as (client id, computed_for); only the clients ``among`` (a query of user
+    ids) when given. One condition per local date the clients' time zones are on, in SQL."""
+    zones = session.exec(select(User.timezone).where(User.role == Role.CLIENT).distinct()).all()
+    days: dict[date, list[str]] = {}
+    for tz in zones:
+        days.setdefault(local_today(tz, at), []).append(tz)
+    if not days:
+        return []
+    stmt = (
+        select(ClientSummary.client_id, ClientSummary.computed_for)
         .join(User, User.id == ClientSummary.client_id)
-        .where(User.id.in_(visible))
-        .order_by(ClientSummary.attention.desc())
-    ).all()
-    stale = [client_id for client_id, day, tz in rows if day != local_today(tz, at)]
-    for client_id in stale[:budget]:
+        .where(
+            or_(
+                *(
+                    and_(User.timezone.in_(tzs), ClientSummary.computed_for != day)
+                    for day, tzs in days.items()
+                )
+            )
+        )
+    )
+    if among is not None:
+        stmt = stmt.where(User.id.in_(among))
+    stmt = stmt.order_by(ClientSummary.attention.desc(), ClientSummary.client_id).limit(limit)
+    return [(client_id, day) for client_id, day in session.exec(stmt).all()]
+
+
+def _refresh_stale(session: Session, actor: Actor, at: datetime, budget: int) -> None:
+    """Recompute up to ``budget`` of the actor's rows computed for an earlier local day,
+    neediest first, so that the order and the recency filter follow the clock as well as the
+    records."""
+    visible = visible_clients_query(actor).with_only_columns(User.id)
+    for client_id, _ in _stale_rows(session, at, budget, among=visible):
         refresh_summary(session, client_id, at)
+
+
+def refresh_stale_rows(session: Session, at: datetime | None = None, limit: int = 100) -> int:
+    """The midnight roll-over, run by the notification worker's tick: recompute up to ``limit``
+    rows of any clinic computed for an earlier local day than their client's today, neediest
+    first, so a clinician's first read of the day finds them current. Each row is claimed by a
+    conditional update before it is recomputed, so workers ticking together share the rows
+    instead of each recomputing all of them. Returns how many it recomputed; the caller
+    commits (keep ``limit`` small: the rows stay locked until then)."""
+    at = at or now()
+    done = 0
+    for client_id, day in _stale_rows(session, at, limit):
+        claimed = session.execute(
+            update(ClientSummary)
+            .where(ClientSummary.client_id == client_id, ClientSummary.computed_for == day)
+            .values(computed_at=at)
+        )
+        if claimed.rowcount != 1:  # another worker recomputed it meanwhile
+            continue
+        _refresh_safely(session, client_id, at)
+        done += 1
+    return done
 
 
 def _score(key: str, row: ClientSummary) -> str:

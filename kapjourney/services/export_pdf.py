@@ -1,7 +1,7 @@
 """The course summary as a PDF (reportlab) for the clinic's record.
 
 The client and course; each dosing session with the PHQ-9 and GAD-7 before and after it and
-the response and remission markers of ``domain.progress``; alerts by tier; check-in adherence
+the response and remission markers of ``domain.outcomes``; alerts by tier; check-in adherence
 over the course. Everything typed by a person is escaped for reportlab's Paragraph markup, so
 hostile text prints as text.
 """
@@ -21,9 +21,9 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlmodel import Session
 
 from kapjourney.clock import as_utc, local_today, now
-from kapjourney.domain.enums import COURSE_STATUS_LABELS, CourseStatus, DosingStatus
-from kapjourney.domain.models import DosingSession, QuestionnaireResponse
-from kapjourney.domain.progress import is_remission, is_response
+from kapjourney.domain.enums import COURSE_STATUS_LABELS, CourseStatus
+from kapjourney.domain.outcomes import Change, ScoreAt, SessionAt
+from kapjourney.domain.outcomes import session_outcomes as outcomes_of
 from kapjourney.domain.schemas import Actor
 from kapjourney.services.consent_pdf import _FONT, _FONT_BOLD, _fonts, _p
 from kapjourney.services.exports import ClientRecords, authorize_client_export, load_records
@@ -44,45 +44,34 @@ def _local(at: datetime, tz: str) -> str:
     return as_utc(at).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
-def _newest(responses: list[QuestionnaireResponse], after, upto) -> QuestionnaireResponse | None:
-    picked = None
-    for r in responses:
-        at = as_utc(r.submitted_at)  # type: ignore[arg-type]
-        if (after is None or at > after) and (upto is None or at <= upto):
-            picked = r
-    return picked
+def _cell(change: Change) -> str:
+    def shown(score: int | None) -> str:
+        return "-" if score is None else str(score)
 
-
-def _cell(key: str, responses, start: datetime, window_end: datetime | None) -> str:
-    baseline = responses[0] if responses else None
-    before = _newest(responses, None, start)
-    after = _newest(responses, start, window_end) if start <= now() else None
-    text = f"{before.score if before else '-'} to {after.score if after else '-'}"
-    marks = []
-    if after is not None and baseline is not None and after.id != baseline.id:
-        if is_response(baseline.score, after.score):
-            marks.append("response")
-        if is_remission(key, after.score):
-            marks.append("remission")
+    marks = [m for m, on in (("response", change.response), ("remission", change.remission)) if on]
+    text = f"{shown(change.before)} to {shown(change.after)}"
     return text + (f" ({', '.join(marks)})" if marks else "")
 
 
 def session_outcomes(r: ClientRecords) -> list[SessionOutcome]:
-    """Each session not cancelled: the newest score at or before it, and the newest after it
-    and up to the next session (for the last, up to now)."""
-    sessions: list[DosingSession] = [s for s in r.sessions if s.status != DosingStatus.CANCELLED]
-    by_key = {
-        key: [q for q in r.responses if q.instrument == key and q.score is not None]
-        for key, _ in SCORED
-    }
-    out = []
-    for i, s in enumerate(sessions):
-        start = as_utc(s.scheduled_at)
-        window_end = as_utc(sessions[i + 1].scheduled_at) if i + 1 < len(sessions) else None
-        cells = tuple(_cell(key, by_key[key], start, window_end) for key, _ in SCORED)
-        when = _local(s.scheduled_at, r.client.timezone)
-        out.append(SessionOutcome(s.number, when, s.status, cells))
-    return out
+    """Each session not cancelled, by ``domain.outcomes``: the newest score at or before it, and
+    the newest after it and up to the next session (for the last, up to now)."""
+    keys = tuple(key for key, _ in SCORED)
+    scores = [
+        ScoreAt(q.instrument, q.score, as_utc(q.submitted_at))
+        for q in r.responses
+        if q.instrument in keys and q.score is not None and q.submitted_at is not None
+    ]
+    sessions = [SessionAt(s.number, as_utc(s.scheduled_at), s.status) for s in r.sessions]
+    return [
+        SessionOutcome(
+            o.number,
+            _local(o.at, r.client.timezone),
+            o.status,
+            tuple(_cell(c) for c in o.changes),
+        )
+        for o in outcomes_of(sessions, scores, now=now(), instruments=keys)
+    ]
 
 
 def adherence(r: ClientRecords, today: date) -> tuple[int, int]:

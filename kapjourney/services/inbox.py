@@ -59,11 +59,13 @@ def _caseload(session: Session, actor: Actor) -> set[int]:
 
 
 def _denied(actor: Actor, alert: Alert | None, purpose: str) -> AccessDenied:
-    same_clinic = alert is not None and alert.clinic_id == actor.clinic_id
+    # As for every client record (services.clients.load_client): a staff member's refusal names
+    # the client the alert is about; one refused by role (a client) names no one.
+    named = alert is not None and actor.is_staff
     return AccessDenied(
         "alert",
         actor_id=actor.user_id,
-        subject_client_id=alert.client_id if same_clinic and alert else None,
+        subject_client_id=alert.client_id if named and alert else None,
         target=purpose,
         ip=actor.ip,
     )

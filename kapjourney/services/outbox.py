@@ -101,30 +101,45 @@ def _claimable(at: datetime):
 def claim(
     session: Session, *, at: datetime, worker: str, lease: timedelta, limit: int = 1
 ) -> list[Notification]:
-    """Claim up to ``limit`` due rows for this worker. A row another worker claimed first is
-    skipped: the conditional update changes nothing for the loser."""
-    candidates = session.exec(
-        select(Notification.id)
-        .where(_claimable(at))
-        .order_by(Notification.due_at, Notification.id)
-        .limit(limit * 4)
-    ).all()
-    claimed: list[Notification] = []
-    for notification_id in candidates:
-        result = session.execute(
-            update(Notification)
-            .where(Notification.id == notification_id, _claimable(at))
-            .values(status=SENDING, lease_until=at + lease, claimed_by=worker[:64])
+    """Claim up to ``limit`` due rows for this worker, oldest due first, in one transaction.
+
+    Each row is taken by a conditional update (still claimable) that returns the ids it
+    changed: a row another worker claimed first is simply not among them, on SQLite (one
+    writer at a time) and on PostgreSQL (the second updater waits for the first's row lock,
+    then finds the row no longer claimable)."""
+    candidates = list(
+        session.exec(
+            select(Notification.id)
+            .where(_claimable(at))
+            .order_by(Notification.due_at, Notification.id)
+            .limit(limit * 4)
+        ).all()
+    )
+    won: list[int] = []
+    while candidates and len(won) < limit:
+        ids, candidates = candidates[: limit - len(won)], candidates[limit - len(won) :]
+        won += (
+            session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids), _claimable(at))
+                .values(status=SENDING, lease_until=at + lease, claimed_by=worker[:64])
+                .returning(Notification.id)
+            )
+            .scalars()
+            .all()
         )
-        session.commit()
-        if result.rowcount == 1:
-            row = session.get(Notification, notification_id)
-            if row is not None:
-                session.refresh(row)
-                claimed.append(row)
-        if len(claimed) >= limit:
-            break
-    return claimed
+    rows = (
+        session.exec(
+            select(Notification)
+            .where(Notification.id.in_(won))
+            .order_by(Notification.due_at, Notification.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        if won
+        else []
+    )
+    session.commit()
+    return list(rows)
 
 
 def finish(

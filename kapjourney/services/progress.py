@@ -82,7 +82,8 @@ def _summary(points: list[MoodPoint]) -> str:
     return text
 
 
-def _responses(session: Session, client_id: int) -> list[QuestionnaireResponse]:
+def scored_responses(session: Session, client_id: int) -> list[QuestionnaireResponse]:
+    """A client's submitted PHQ-9, GAD-7 and PCL-5 scores, oldest first (progress and charts)."""
     return list(
         session.exec(
             select(QuestionnaireResponse)
@@ -91,6 +92,7 @@ def _responses(session: Session, client_id: int) -> list[QuestionnaireResponse]:
                 QuestionnaireResponse.status == ResponseStatus.SUBMITTED,
                 QuestionnaireResponse.instrument.in_(SCORED),
                 QuestionnaireResponse.score.is_not(None),
+                QuestionnaireResponse.submitted_at.is_not(None),
             )
             .order_by(QuestionnaireResponse.submitted_at, QuestionnaireResponse.id)
         ).all()
@@ -126,7 +128,7 @@ def _day(at: datetime, tz: str) -> str:
 
 def _score_rows(session: Session, client: User) -> list[ScoreRow]:
     """Baseline, then the newest scores before each dosing session, then any since the last."""
-    responses = [r for r in _responses(session, client.id or 0) if r.submitted_at]
+    responses = [r for r in scored_responses(session, client.id or 0) if r.submitted_at]
     baseline: dict[str, QuestionnaireResponse] = {}
     for r in responses:
         baseline.setdefault(r.instrument, r)

@@ -6,6 +6,12 @@ call (never from Reflex's client token), checks the role, and makes the actor av
 handler through ``current_actor()``. Data-level checks (which client) happen in the services,
 which raise ``AccessDenied``; ``call_service`` turns that into "not found" after it is audited.
 
+Before any work, both ``@authorized`` and ``@public`` take a token from the caller's event
+allowance (per auth session, or per Reflex tab when signed out). Over it, the handler does nothing
+and the page gets one calm toast; the flood is audited once per burst. Other sessions are
+unaffected. Auto-setters are refused at import: with them every state var would be settable
+from the browser through ``setvar``.
+
 A test enumerates every registered handler and fails when one carries neither this guard nor an
 entry in ``PUBLIC_HANDLERS`` with a reason.
 """
@@ -14,14 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import reflex as rx
 from reflex.istate.proxy import StateProxy
+from reflex_base.config import get_state_auto_setters
 
-from kapjourney.auth import sessions
+from kapjourney.auth import ratelimit, sessions
 from kapjourney.domain.enums import Role
 from kapjourney.domain.schemas import Actor
 from kapjourney.routes import HOME_BY_ROLE, SIGNIN
@@ -31,6 +40,20 @@ from kapjourney.services.uow import unit_of_work
 _ACTOR: ContextVar[Actor | None] = ContextVar("kj_actor", default=None)
 GUARD_ATTR = "__kj_roles__"
 T = TypeVar("T")
+RATE_LIMITED = "Too many actions at once. Wait a moment and try again."
+RATE_LIMITED_TOAST = "kj-rate-limited"  # one toast, replaced rather than stacked
+
+
+def refuse_auto_setters() -> None:
+    """Fail closed when Reflex would create ``set_<var>`` handlers (REFLEX_STATE_AUTO_SETTERS)."""
+    if get_state_auto_setters():
+        raise RuntimeError(
+            "State auto-setters are on: every state var would be settable from the browser. "
+            "Unset REFLEX_STATE_AUTO_SETTERS."
+        )
+
+
+refuse_auto_setters()
 
 # "State.handler" -> why it may run without a signed-in user. Keep this list short.
 PUBLIC_HANDLERS: dict[str, str] = {}
@@ -40,9 +63,18 @@ def public(reason: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a handler as callable without a session; the reason is kept for review."""
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        async def limited(self: rx.State, *args: Any, **kwargs: Any) -> Any:
+            if (refusal := await _over_allowance(self, fn.__qualname__)) is not None:
+                return refusal
+            if (call := _fitted(fn, args, kwargs)) is None:
+                return None  # arguments no page sends (unknown or missing): nothing to do
+            result = fn(self, *call[0], **call[1])
+            return await result if asyncio.iscoroutine(result) else result
+
         PUBLIC_HANDLERS[fn.__qualname__] = reason
-        fn.__kj_public__ = reason  # type: ignore[attr-defined]
-        return fn
+        limited.__kj_public__ = reason  # type: ignore[attr-defined]
+        return limited
 
     return mark
 
@@ -81,6 +113,64 @@ async def actor_from_state(state: rx.State) -> Actor | None:
     )
 
 
+def _allowance_key(state: rx.State) -> tuple[str, str]:
+    """Whose allowance an event spends: the auth session, else the Reflex tab (signed out)."""
+    router = state.router
+    cookie = router.headers.cookie or ""
+    token = sessions.token_from_cookie_header(cookie)
+    if token:
+        return f"session:{token}", cookie
+    return f"tab:{router.session.client_token or router.session.client_ip or ''}", ""
+
+
+def _audit_flood(cookie: str, ip: str, target: str) -> None:
+    actor = _resolve(cookie, ip) if cookie else None
+    with unit_of_work() as session:
+        audit.record(
+            session,
+            action="rate_limited",
+            outcome="denied",
+            actor_id=actor.user_id if actor else None,
+            target=target,
+            ip=ip,
+        )
+
+
+async def _over_allowance(state: rx.State, target: str) -> Any:
+    """None when the event may run; otherwise the calm toast to return instead."""
+    limiter = ratelimit.shared_limiter()
+    key, cookie = _allowance_key(state)
+    if not await limiter.ahit("event", key, ratelimit.event_rate()):
+        return None
+    if not await limiter.ahit("event-audit", key, ratelimit.audit_rate()):
+        ip = state.router.session.client_ip or ""
+        await asyncio.to_thread(_audit_flood, cookie, ip, target)
+    return rx.toast.info(RATE_LIMITED, id=RATE_LIMITED_TOAST)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _scrub(value: Any) -> Any:
+    """Lone surrogates (valid in the socket's JSON, not in UTF-8) become U+FFFD, at any depth."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def _fitted(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[list, dict] | None:
+    """The event's arguments, text made sendable; None when they do not fit the handler."""
+    try:
+        inspect.signature(fn).bind(None, *args, **kwargs)
+    except TypeError:
+        return None
+    return [_scrub(a) for a in args], {k: _scrub(v) for k, v in kwargs.items()}
+
+
 async def _reset(state: rx.State) -> None:
     """Forget what the state holds; a background handler's state changes only inside its lock."""
     if isinstance(state, StateProxy):
@@ -96,6 +186,8 @@ def authorized(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         async def guarded(self: rx.State, *args: Any, **kwargs: Any) -> Any:
+            if (refusal := await _over_allowance(self, fn.__qualname__)) is not None:
+                return refusal
             actor = await actor_from_state(self)
             if actor is None:
                 await _reset(self)
@@ -104,9 +196,11 @@ def authorized(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any
                 await _reset(self)
                 await asyncio.to_thread(_audit_role_denial, actor, fn.__qualname__)
                 return rx.redirect(HOME_BY_ROLE[str(actor.role)], replace=True)
+            if (call := _fitted(fn, args, kwargs)) is None:
+                return None  # arguments no page sends (unknown or missing): nothing to do
             token = _ACTOR.set(actor)
             try:
-                return await fn(self, *args, **kwargs)
+                return await fn(self, *call[0], **call[1])
             finally:
                 _ACTOR.reset(token)
 

@@ -20,6 +20,7 @@ from kapjourney.routes import (
     SAFETY_PLAN,
     SAFETY_RULES,
     SETTINGS,
+    TEAM,
     TODAY,
 )
 from kapjourney.ui.session_state import SessionState
@@ -208,6 +209,11 @@ def staff_header() -> rx.Component:
             # Admins edit the protocol and consent document there; clinicians read them.
             rx.link("Protocol", href=PROTOCOL, weight="medium", id="nav-protocol"),
             rx.link("Safety rules", href=SAFETY_RULES, weight="medium", id="nav-safety-rules"),
+            # Admins manage the team: staff, client accounts and sign-ins.
+            rx.cond(
+                SessionState.role == "admin",
+                rx.link("Team", href=TEAM, weight="medium", id="nav-team"),
+            ),
             rx.spacer(),
             _menu(),
             align="center",

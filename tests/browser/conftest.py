@@ -4,6 +4,7 @@ in Debian's Chromium. One server per test session, with its own data directory a
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -12,8 +13,11 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
+
+from kapjourney.notifications.endpoints import DEFAULT_PUSH_HOSTS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("KJ_CHROMIUM", "/usr/bin/chromium")
@@ -39,6 +43,7 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.browser
 # The CI machine has two cores shared by the server, the browser and pytest: wait longer than
 # Playwright's 5 s default before calling an assertion failed.
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 expect.set_options(timeout=15_000)
@@ -67,7 +72,28 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> str:
+def app_push_service():
+    """A real Web Push service on loopback (tests/push_service.py) that the app server trusts:
+    its origin is on the server's KJ_PUSH_ALLOWED. Register a device on it with the server's key
+    (GET /api/push/public-key) as ``application_server_key``."""
+    from tests.push_service import running_push_service
+
+    with running_push_service() as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+def app_oidc_provider():
+    """A real OpenID provider on loopback (tests/oidc_provider.py) that the app server offers as
+    clinician single sign-on for the demo clinic. Tests set ``person`` (and knobs) on it."""
+    from tests.oidc_provider import running_oidc_provider
+
+    with running_oidc_provider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, app_push_service, app_oidc_provider) -> str:
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} is missing: run `make test` (installs Debian's chromium) "
@@ -85,6 +111,16 @@ def app_url(tmp_path_factory) -> str:
         "KJ_PUBLIC_URL": url,
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        # The browsers' own push services and the loopback test service; the worker's tick every
+        # 2 s (not 30), so what it sends (escalations, reminders) arrives within a test's waits.
+        "KJ_PUSH_ALLOWED": ",".join((*DEFAULT_PUSH_HOSTS, app_push_service.origin)),
+        "KJ_NOTIFY_INTERVAL_SECONDS": "2",
+        # Single sign-on for the demo clinic's staff (another site: 127.0.0.1, not localhost).
+        "KJ_OIDC_ISSUER": app_oidc_provider.origin,
+        "KJ_OIDC_CLIENT_ID": app_oidc_provider.client_id,
+        "KJ_OIDC_CLIENT_SECRET": app_oidc_provider.client_secret,
+        "KJ_OIDC_CLINIC": "riverbend",
+        "KJ_OIDC_LABEL": "Sign in with Riverbend SSO",
         "PATH": f"{ROOT / 'tools' / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}",
     }
     for key in ("KJ_DATABASE_URL", "PYTEST_CURRENT_TEST", "REFLEX_REDIS_URL"):
@@ -92,6 +128,7 @@ def app_url(tmp_path_factory) -> str:
     if os.environ.get("KJ_BROWSER_DATABASE_URL"):
         env["KJ_DATABASE_URL"] = os.environ["KJ_BROWSER_DATABASE_URL"]
     _SERVER["db_url"] = env.get("KJ_DATABASE_URL") or f"sqlite:///{data / 'kapjourney.db'}"
+    app_oidc_provider.allow_redirect(f"{url}/auth/oidc/callback")
     python = sys.executable
     subprocess.run(
         [python, "-m", "kapjourney.cli", "setup"],
@@ -131,6 +168,10 @@ def app_url(tmp_path_factory) -> str:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        # Session end: the production-mode log must hold no secret nor health data (S9).
+        from tests.browser.log_scan import leaks
+
+        assert leaks(log) == [], f"the app server's log holds what it must not: {leaks(log)}"
 
 
 @pytest.fixture(scope="session")
@@ -167,7 +208,16 @@ def desktop(browser, app_url):
 
 def serious_violations(page) -> list[dict]:
     """axe-core violations of impact serious or critical on the current page."""
-    page.add_script_tag(path=str(AXE))
+    page.evaluate(AXE.read_text())  # not add_script_tag: the app's CSP refuses inline scripts
+    # A dialog or toast still fading in is drawn part-transparent, and axe would measure its
+    # contrast mid-fade. Wait for every finite animation and transition to end first.
+    page.evaluate(
+        """async () => {
+            const finite = document.getAnimations().filter(a => a.effect &&
+                a.effect.getComputedTiming().endTime !== Infinity);
+            await Promise.all(finite.map(a => a.finished.catch(() => null)));
+        }"""
+    )
     violations = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
             .map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -183,12 +233,80 @@ def shot(page, name: str) -> Path:
     return path
 
 
+# Two-factor sign-in for staff (issue 7), per (server, email): the authenticator secret read
+# from the enrolment page, the last time step used (codes are single use), and the cookie of a
+# browser trusted to skip the code step, given to each new browser context before signing in.
+_TWO_FACTOR: dict[tuple[str, str], dict] = {}
+
+
+def _owed_step(url: str) -> str:
+    path = urlparse(url).path.rstrip("/")
+    return path.removeprefix("/signin/") if path in ("/signin/enrol", "/signin/verify") else ""
+
+
+def totp_code(secret: str, after_step: int = 0) -> tuple[str, int]:
+    """A code the server will accept: the earliest step in its window (now - 1 .. now + 1)
+    later than ``after_step``, waiting for the clock when none is. Returns (code, step)."""
+    import pyotp
+
+    totp = pyotp.TOTP(secret)
+    while True:
+        current = int(time.time()) // 30
+        for step in (current - 1, current, current + 1):
+            # Not the window's edge steps when a step boundary is about to pass.
+            if step > after_step and (step != current - 1 or time.time() % 30 < 20):
+                return totp.at(step * 30), step
+        time.sleep(1)
+
+
+def complete_two_factor(page, email: str) -> None:
+    """Finish a staff sign-in on /signin/enrol (enrol the real way: read the key from the page,
+    compute a code, confirm, pass the recovery codes) or /signin/verify (a fresh code, and
+    "trust this browser", whose cookie is kept for later contexts)."""
+    key = (_SERVER.get("db_url", ""), email.strip().lower())
+    known = _TWO_FACTOR.setdefault(key, {"secret": "", "step": 0, "cookie": None})
+    step = _owed_step(page.url)
+    if step == "enrol":
+        expect(page.locator("#enrol-key")).to_have_text(re.compile(r"[A-Z2-7]{4}"))
+        known["secret"] = page.locator("#enrol-key").inner_text().replace(" ", "").strip()
+        code, known["step"] = totp_code(known["secret"])
+        page.get_by_label("6-digit code").fill(code)
+        page.get_by_role("button", name="Turn on two-step sign-in").click()
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        page.get_by_role("link", name="I have saved them").click()
+    elif step == "verify":
+        assert known["secret"], f"{email} has a second factor this test session did not enrol"
+        code, known["step"] = totp_code(known["secret"], known["step"])
+        page.get_by_label("6-digit code").fill(code)
+        page.get_by_label("Trust this browser for 30 days").check()
+        page.get_by_role("button", name="Continue").click()
+    else:
+        return
+    page.wait_for_url(lambda url: "/signin" not in url, timeout=30_000)
+    trusted = [c for c in page.context.cookies() if c["name"].endswith("kj_trusted")]
+    known["cookie"] = trusted[0] if trusted else known["cookie"]
+
+
 def sign_in(page, email: str, password: str, *, expect_success: bool = True) -> None:
+    known = _TWO_FACTOR.get((_SERVER.get("db_url", ""), email.strip().lower()))
+    if known and known["cookie"]:
+        page.context.add_cookies([known["cookie"]])
     page.goto("/signin")
+    # The single sign-on button appears when the page's first event (on_load) has come back over
+    # the websocket: the form's submit events then go out at once, not into a queue.
+    expect(page.locator("#sso-signin")).to_be_visible(timeout=30_000)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     # Sign-in hashes a password (argon2) and then loads the first page; on a busy CI machine
     # that can take longer than an assertion's default wait.
     if expect_success:
-        page.wait_for_url(lambda url: "/signin" not in url, timeout=30_000)
+        try:
+            page.wait_for_url(
+                lambda url: "/signin" not in url or bool(_owed_step(url)), timeout=30_000
+            )
+        except PlaywrightTimeout:
+            shot(page, f"sign-in-stuck-{email.split('@')[0]}")
+            shown = page.locator("[role=alert]").all_inner_texts()
+            raise AssertionError(f"sign-in stayed on {page.url}; the page says {shown}") from None
+        complete_two_factor(page, email)

@@ -73,11 +73,13 @@ def invite_client_of_sam(
     name: str,
     password: str,
     dosed_hours_ago: float | None = None,
+    clinician: str = SAM,
 ) -> int:
-    """``name`` is invited by Sam (the demo clinician) and joins his clinic with ``password``, as
-    his invite page and her sign-up would. With ``dosed_hours_ago``, Sam records a session for
-    her that began that long ago (to the minute): scheduled while it was still ahead (the clock
-    wound back to an hour before it), then marked done now, as he would after the session.
+    """``name`` is invited by Sam (the demo clinician), or by the ``clinician`` of that email, and
+    joins his clinic with ``password``, as his invite page and her sign-up would. With
+    ``dosed_hours_ago``, Sam records a session for her that began that long ago (to the minute):
+    scheduled while it was still ahead (the clock wound back to an hour before it), then marked
+    done now, as he would after the session.
 
     Returns the session's id, or 0 without one.
     """
@@ -85,7 +87,7 @@ def invite_client_of_sam(
     dosed = now().replace(second=0, microsecond=0) - timedelta(hours=dosed_hours_ago or 0)
     try:
         with db.session_scope(engine) as s:
-            sam = Actor.from_user(s.exec(select(User).where(User.email == SAM)).one())
+            sam = Actor.from_user(s.exec(select(User).where(User.email == clinician)).one())
             invite = create_invite(
                 session=s,
                 actor=sam,

@@ -63,13 +63,15 @@ def test_clinician_clears_chris_step_by_step(desktop):
     _no_axe_problems(page)
     shot(page, "clinician-01-chris-red")
 
-    # Resolve the alert: a note is required.
+    # Resolve the alert: what came of it and a note are required.
     alerts = page.locator("#alerts-panel")
     alerts.get_by_role("button", name="Resolve").first.click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("button", name="Resolve alert").click()
     expect(dialog.locator("#resolve-note-error")).to_contain_text("Write a short note")
+    expect(dialog.locator("#resolve-outcome-error")).to_contain_text("Choose what came of it")
     shot(page, "clinician-02-resolve-note-required")
+    dialog.get_by_label("What came of it").select_option("contacted_client")
     dialog.get_by_label("What was done").fill(
         "Called Chris; safety plan reviewed, no current risk."
     )

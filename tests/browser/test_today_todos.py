@@ -1,5 +1,5 @@
-"""Today at phone size lists what is due, gravest first: Chris owes a C-SSRS (his PHQ-9 item 9
-was above zero), and the daily check-in is one tap away."""
+"""Today at phone size lists what is due, gravest first: Eli owes a C-SSRS (his PHQ-9 item 9
+of this week was above zero), and the daily check-in is one tap away."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from playwright.sync_api import expect
 from kapjourney.seed import CLIENT_PASSWORD
 from tests.browser.conftest import serious_violations, shot, sign_in
 
-CHRIS = "chris@riverbend.example"
+ELI = "eli@riverbend.example"
 
 
 def test_today_lists_the_owed_safety_check_first_and_the_check_in(phone):
-    sign_in(phone, CHRIS, CLIENT_PASSWORD)
+    sign_in(phone, ELI, CLIENT_PASSWORD)
     todos = phone.locator("#todos")
     expect(todos).to_be_visible()
     first = todos.locator("a").first

@@ -22,5 +22,7 @@ from kapjourney.ui.pages import (  # noqa: F401
     signin,
     support,
     symptoms,
+    team,
     today,
+    two_factor_signin,
 )

@@ -11,6 +11,7 @@ from kapjourney.domain.schemas import ScoreCell, ScoreRow
 from kapjourney.routes import CHECKIN, PROGRESS
 from kapjourney.services.progress import get_progress
 from kapjourney.ui.components.choices import loading
+from kapjourney.ui.components.outcome_badges import outcome_badges
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.layout import client_page
 from kapjourney.ui.session_state import remember
@@ -158,16 +159,7 @@ def _cell(cell: ScoreCell) -> rx.Component:
             cell.score.to_string(), " of ", cell.max_score.to_string(), size="2", min_width="52px"
         ),
         rx.text(cell.band, size="2", color_scheme="gray", flex="1", min_width="0"),
-        rx.cond(
-            cell.response,
-            rx.badge("Response", color_scheme="green", high_contrast=True, class_name="response"),
-        ),
-        rx.cond(
-            cell.remission,
-            rx.badge(
-                "Remission", color_scheme="indigo", high_contrast=True, class_name="remission"
-            ),
-        ),
+        *outcome_badges(cell.response, cell.remission),
         spacing="2",
         align="center",
         width="100%",

@@ -113,7 +113,7 @@ class SafetyRulesState(rx.State):
     async def save_numbers(self, form_data: dict):
         data = form_data if isinstance(form_data, dict) else {}
         names = ("emergency_number", "crisis_line_name", "crisis_line_number")
-        values = {n: str(data.get(n, ""))[:FIELD_MAX] for n in names}
+        values = {n: v[:FIELD_MAX] if isinstance(v := data.get(n), str) else "" for n in names}
         try:
             view = await call_service(update_crisis_numbers, **values)
         except NotFound:

@@ -2,11 +2,16 @@
 
 import reflex as rx
 
+from kapjourney.auth.oidc import configured_providers
 from kapjourney.routes import CRISIS, SIGNIN
+from kapjourney.settings import get_settings
 from kapjourney.ui.components.fields import field, form_error, form_messages
 from kapjourney.ui.guard import public
 from kapjourney.ui.layout import public_page
 from kapjourney.ui.session_state import SessionState
+
+SSO_START = "/auth/oidc/start"  # kapjourney/http/oidc.py; a full navigation, not a SPA route
+SSO_FAILED = "Single sign-on didn't work. Try again or ask your clinic."
 
 
 class SignInState(rx.State):
@@ -14,12 +19,17 @@ class SignInState(rx.State):
     password_error: str = ""
     form_error: str = ""
     busy: bool = False
+    sso_label: str = ""  # the single sign-on button's text; "" hides it
 
     @rx.event
     @public("sign-in page load: clears this tab's busy flag and messages (a shared phone)")
     async def fresh(self):
         self.email_error = self.password_error = self.form_error = ""
         self.busy = False
+        providers = configured_providers(get_settings())
+        self.sso_label = providers[0].label if providers else ""
+        if self.router.url.query_parameters.get("sso") == "failed":
+            self.form_error = SSO_FAILED  # the one message for every single sign-on failure
 
     @rx.event
     @public("sign-in form: only resets this tab's own error messages")
@@ -44,6 +54,37 @@ def brand_header(subtitle: str) -> rx.Component:
         align="center",
         spacing="2",
         margin_bottom="24px",
+    )
+
+
+def sso_button() -> rx.Component:
+    """Clinic staff sign in at their identity provider: a link that loads the server's start
+    route as a whole document (a top-level navigation), never a route inside the app."""
+    return rx.vstack(
+        rx.hstack(
+            rx.separator(size="4", flex="1"),
+            rx.text("or", size="2", color_scheme="gray"),
+            rx.separator(size="4", flex="1"),
+            align="center",
+            width="100%",
+            aria_hidden="true",
+        ),
+        rx.button(
+            rx.el.a(
+                rx.icon("key-round", size=18, aria_hidden="true"),
+                SignInState.sso_label,
+                href=SSO_START,
+                reload_document=True,  # rx.el.a is a router link: make it a document load
+                id="sso-signin",
+            ),
+            as_child=True,
+            variant="outline",
+            size="3",
+            width="100%",
+        ),
+        spacing="4",
+        width="100%",
+        margin_top="16px",
     )
 
 
@@ -98,6 +139,7 @@ def signin_page() -> rx.Component:
                 ],
                 width="100%",
             ),
+            rx.cond(SignInState.sso_label != "", sso_button()),
             size="3",
             width="100%",
         ),

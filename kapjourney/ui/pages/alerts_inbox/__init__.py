@@ -6,7 +6,9 @@ import reflex as rx
 
 from kapjourney.domain.schemas import InboxRow
 from kapjourney.routes import ALERTS
+from kapjourney.services.inbox import OUTCOMES
 from kapjourney.ui.components.alert_badges import alert_badges
+from kapjourney.ui.components.alert_resolve import assigned_line, escalated_badge, resolve_fields
 from kapjourney.ui.components.fields import SELECT_STYLE, field_error
 from kapjourney.ui.layout import clinician_page
 from kapjourney.ui.pages.alerts_inbox.state import InboxState, Option
@@ -18,10 +20,7 @@ def _facts(row: InboxRow) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             alert_badges(row.severity, row.status),
-            rx.cond(
-                row.escalated,
-                rx.badge("escalated", color_scheme="red", variant="solid", high_contrast=True),
-            ),
+            escalated_badge(row.escalated),
             rx.text("Waiting ", row.waiting, size="2", weight="medium", class_name="kj-waiting"),
             spacing="2",
             align="center",
@@ -42,7 +41,7 @@ def _facts(row: InboxRow) -> rx.Component:
             row.acknowledged_by != "",
             rx.text("Acknowledged by ", row.acknowledged_by, ", ", row.acknowledged, size="1"),
         ),
-        rx.cond(row.assigned_to != "", rx.text("Assigned to ", row.assigned_to, size="1")),
+        assigned_line(row.assigned_to),
         spacing="1",
         flex="1",
         min_width="240px",
@@ -117,20 +116,9 @@ def _select(label: str, name: str, options, error: rx.Var) -> rx.Component:
 
 
 def _resolve_form() -> rx.Component:
-    errors = InboxState.errors
     return rx.form(
         rx.vstack(
-            _select("What came of it", "outcome", InboxState.outcomes, errors["outcome"]),
-            rx.el.label("What was done", html_for="inbox-note", font_weight="500"),
-            rx.text_area(
-                id="inbox-note",
-                name="note",
-                rows="4",
-                max_length=2000,
-                width="100%",
-                aria_describedby="inbox-note-error",
-            ),
-            field_error(errors["note"], "inbox-note-error"),
+            resolve_fields(form="inbox", errors=InboxState.errors, outcomes=OUTCOMES.items()),
             dialog_buttons("Resolve alert", confirm_id="inbox-resolve-confirm"),
             spacing="2",
             width="100%",

@@ -53,7 +53,6 @@ def _read(actor: Actor) -> InboxView:
 class InboxState(rx.State):
     rows: list[InboxRow] = []
     clinicians: list[Option] = []
-    outcomes: list[Option] = []
     loaded: bool = False
     live: bool = False
     dialog: str = ""  # "" | "resolve" | "reassign"
@@ -68,8 +67,6 @@ class InboxState(rx.State):
         clinicians = [Option(str(uid), name) for uid, name in view.clinicians]
         if clinicians != self.clinicians:
             self.clinicians = clinicians
-        if not self.outcomes:
-            self.outcomes = [Option(code, label) for code, label in view.outcomes]
 
     async def _refresh(self) -> None:
         self._take(await call_service(inbox.list_inbox, record=False))

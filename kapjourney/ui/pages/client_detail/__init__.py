@@ -15,11 +15,13 @@ from kapjourney.services.validation import record_id
 from kapjourney.ui.guard import authorized
 from kapjourney.ui.layout import clinician_page
 from kapjourney.ui.pages.client_detail.alerts_panel import AlertsState, alerts_panel
+from kapjourney.ui.pages.client_detail.charts_panel import ChartsPanelState, charts_panel
 from kapjourney.ui.pages.client_detail.checklist_panel import ChecklistState, checklist_dialog
 from kapjourney.ui.pages.client_detail.common import STAFF, panel
 from kapjourney.ui.pages.client_detail.consent_panel import ConsentPanelState, consent_panel
 from kapjourney.ui.pages.client_detail.exercises_panel import ExercisesPanelState, exercises_panel
 from kapjourney.ui.pages.client_detail.exports_panel import ExportsPanelState, exports_panel
+from kapjourney.ui.pages.client_detail.history_panel import HistoryPanelState, history_panel
 from kapjourney.ui.pages.client_detail.plan_panel import (
     PlanState,
     readiness_panel,
@@ -43,6 +45,8 @@ PANELS = (PlanState, AlertsState, ConsentPanelState, ScreeningPanelState)
 PANELS += (SafetyPlanPanelState, ExercisesPanelState, ReportsPanelState)  # issue 4
 PANELS += (RemindersPanelState,)  # issue 5: are reminders reaching them?
 PANELS += (ExportsPanelState,)  # issue 6: export links (no service call; the routes authorize)
+PANELS += (HistoryPanelState,)  # issue 6: one timeline of everything recorded
+PANELS += (ChartsPanelState,)  # issue 6: charts and per-session outcomes
 RESET_ON_LOAD = (*PANELS, SessionFormState, ChecklistState)
 
 
@@ -115,6 +119,7 @@ def _details() -> rx.Component:
             schedule_form(),
             panel_id="plan-panel",
         ),
+        charts_panel(),  # issue 6: charts and per-session outcomes
         rx.grid(
             consent_panel(),
             screening_panel(),
@@ -124,6 +129,7 @@ def _details() -> rx.Component:
             width="100%",
         ),
         reports_panel(),
+        history_panel(),  # issue 6: the timeline
         rx.grid(  # issue 4: the safety plan and integration exercises
             safety_plan_panel(),
             exercises_panel(),

@@ -1,4 +1,6 @@
-"""The client's alerts: open ones first; acknowledge, or resolve with a note of what was done."""
+"""The client's alerts, open ones first: acknowledge, or resolve with what came of it and a note,
+through the inbox's own service (so both places audit, check access and record the outcome the
+same way); an escalated or reassigned alert says so."""
 
 from __future__ import annotations
 
@@ -6,17 +8,25 @@ import reflex as rx
 
 from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.schemas import AlertRow
-from kapjourney.services.alerts import acknowledge_alert, list_client_alerts, resolve_alert
+from kapjourney.services import inbox
+from kapjourney.services.alerts import list_client_alerts
 from kapjourney.services.validation import record_id
 from kapjourney.ui.components.alert_badges import alert_badges
-from kapjourney.ui.components.fields import field_error
+from kapjourney.ui.components.alert_resolve import (
+    RESOLVE_FIELDS,
+    assigned_line,
+    escalated_badge,
+    resolve_fields,
+)
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.pages.client_detail.common import (
     NOT_FOUND,
     STAFF,
+    blank,
     clip,
     dialog_buttons,
     form_dict,
+    messages,
     panel,
 )
 from kapjourney.ui.pages.client_detail.plan_panel import PlanState
@@ -27,7 +37,7 @@ class AlertsState(rx.State):
     open_count: int = 0
     resolving: bool = False
     resolve_reason: str = ""
-    note_error: str = ""
+    errors: dict[str, str] = blank(RESOLVE_FIELDS)
     _client_id: int = 0
     _alert_id: int = 0
 
@@ -45,7 +55,7 @@ class AlertsState(rx.State):
     @authorized(*STAFF)
     async def acknowledge(self, alert_id: int):
         try:
-            await call_service(acknowledge_alert, alert_id=record_id(alert_id))
+            await call_service(inbox.acknowledge, alert_id=record_id(alert_id))
             await self._after_change()
         except NotFound:
             return rx.toast.error(NOT_FOUND)
@@ -59,7 +69,7 @@ class AlertsState(rx.State):
             return
         self._alert_id = row.alert_id
         self.resolve_reason = row.reason
-        self.note_error = ""
+        self.errors = blank(RESOLVE_FIELDS)
         self.resolving = True
 
     @rx.event
@@ -71,16 +81,21 @@ class AlertsState(rx.State):
     @rx.event
     @authorized(*STAFF)
     async def resolve(self, form_data: dict):
-        self.note_error = ""
-        note = clip(form_dict(form_data).get("note", ""), 2_000)
+        self.errors = blank(RESOLVE_FIELDS)
+        data = form_dict(form_data)
         try:
-            await call_service(resolve_alert, alert_id=self._alert_id, note=note)
+            await call_service(
+                inbox.resolve,
+                alert_id=self._alert_id,
+                note=clip(data.get("note", ""), 2_000),
+                outcome=clip(data.get("outcome", ""), 40),
+            )
             await self._after_change()
         except NotFound:
             self.resolving = False
             return rx.toast.error(NOT_FOUND)
         except ValidationFailed as problem:
-            self.note_error = str(problem.fields.get("note", "Check the note."))[:300]
+            self.errors = messages(problem, RESOLVE_FIELDS)
             return None
         self.resolving = False
         return rx.toast.success("Alert resolved.")
@@ -92,12 +107,14 @@ def _alert(row: AlertRow) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     alert_badges(row.severity, row.status),
+                    escalated_badge(row.escalated),
                     rx.text(row.created, size="1", color_scheme="gray"),
                     spacing="2",
                     align="center",
                     wrap="wrap",
                 ),
                 rx.text(row.reason, size="2"),
+                assigned_line(row.assigned_to),
                 spacing="1",
                 flex="1",
                 min_width="200px",
@@ -140,17 +157,9 @@ def _resolve_dialog() -> rx.Component:
             rx.dialog.description(AlertsState.resolve_reason, size="2", margin_bottom="12px"),
             rx.form(
                 rx.vstack(
-                    rx.el.label("What was done", html_for="resolve-note", font_weight="500"),
-                    rx.text_area(
-                        id="resolve-note",
-                        name="note",
-                        rows="4",
-                        max_length=2000,
-                        width="100%",
-                        aria_describedby="resolve-note-error",
-                        aria_invalid=rx.cond(AlertsState.note_error != "", "true", "false"),
+                    resolve_fields(
+                        form="resolve", errors=AlertsState.errors, outcomes=inbox.OUTCOMES.items()
                     ),
-                    field_error(AlertsState.note_error, "resolve-note-error"),
                     dialog_buttons("Resolve alert", confirm_id="resolve-confirm"),
                     spacing="2",
                     width="100%",

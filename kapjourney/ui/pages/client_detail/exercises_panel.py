@@ -221,6 +221,7 @@ def _assign_form() -> rx.Component:
                 id="assign-note",
                 name="note",
                 rows="2",
+                max_length=NOTE_MAX,
                 width="100%",
                 aria_describedby="assign-note-error",
                 aria_invalid=rx.cond(errors["note"] != "", "true", "false"),

@@ -137,6 +137,7 @@ def _flags() -> rx.Component:
             ),
             size="2",
             white_space="pre-wrap",
+            overflow_wrap="anywhere",  # one unbroken 2,000-character answer stays in the card
             id="screening-medicines",
         ),
         spacing="2",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from kapjourney.ui.components.fields import SELECT_STYLE, field, form_error
+from kapjourney.ui.components.invite_link import invite_link_result
 from kapjourney.ui.pages.clients.state import ClientsState
 
 TIMEZONES = [
@@ -22,34 +23,7 @@ TIMEZONES = [
 
 
 def _invite_result() -> rx.Component:
-    return rx.vstack(
-        rx.callout(
-            "Invite ready for " + ClientsState.invite_for + ". Send the link by a "
-            "channel you trust: it works once and expires in 7 days.",
-            icon="circle-check",
-            color_scheme="green",
-            width="100%",
-            high_contrast=True,
-        ),
-        rx.el.label("Invite link", html_for="invite-link", font_weight="500"),
-        rx.input(value=ClientsState.invite_link, read_only=True, id="invite-link", width="100%"),
-        rx.hstack(
-            rx.button(
-                rx.icon("copy", size=16),
-                "Copy link",
-                on_click=[
-                    rx.set_clipboard(ClientsState.invite_link),
-                    rx.toast.success("Link copied"),
-                ],
-            ),
-            rx.dialog.close(rx.button("Done", variant="soft", color_scheme="gray")),
-            spacing="2",
-            justify="end",
-            width="100%",
-        ),
-        spacing="3",
-        width="100%",
-    )
+    return invite_link_result(ClientsState.invite_link, ClientsState.invite_for)
 
 
 def _invite_form() -> rx.Component:

@@ -87,7 +87,7 @@ def _page_number(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         return 1
     text = str(value).strip()
-    return int(text) if text.isdigit() and len(text) < 7 else 1
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else 1
 
 
 class ClientsState(rx.State):

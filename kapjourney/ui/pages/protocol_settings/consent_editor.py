@@ -116,6 +116,7 @@ def _editor() -> rx.Component:
                 default_value=ConsentEditorState.text,
                 read_only=~ConsentEditorState.can_edit,
                 rows="24",
+                max_length=MAX_DOCUMENT_CHARS,
                 width="100%",
                 font_family="var(--code-font-family)",
                 font_size="13px",

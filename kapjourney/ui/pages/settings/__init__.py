@@ -14,6 +14,7 @@ from kapjourney.ui.components.fields import field_error, form_error
 from kapjourney.ui.components.install_guide import install_guide
 from kapjourney.ui.components.panel import panel
 from kapjourney.ui.layout import member_page
+from kapjourney.ui.pages.settings import devices, two_factor
 from kapjourney.ui.pages.settings.state import SettingsState
 
 __all__ = ["SettingsState", "settings_page"]
@@ -272,6 +273,8 @@ def _settings() -> rx.Component:
         _this_phone(),
         rx.cond(S.is_client, _checkin_form()),
         _lock_screen(),
+        rx.cond(~S.is_client, two_factor.two_factor_section()),
+        devices.devices_section(),
         spacing="4",
         width="100%",
     )

@@ -1,0 +1,180 @@
+"""The second step of a staff password sign-in, over HTTP like the password itself:
+
+- POST /auth/two-factor/verify {code, trust_device}: a code from the authenticator app or a
+  recovery code. With ``trust_device`` this browser gets an HttpOnly cookie that lets it skip
+  this step for 30 days.
+- POST /auth/two-factor/enrol/confirm {code}: the first code from a newly added app; the reply
+  carries the recovery codes, once.
+
+Both answer only a pending session (auth/sessions.resolve_pending), and both end it: the pending
+token is revoked and a new full-stage token goes out in a new cookie. Same-origin rule and 429s
+as for /auth/signin. No code, secret or token is logged or put in a URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
+
+from kapjourney.auth import ratelimit, sessions, two_factor
+from kapjourney.domain.errors import NotFound
+from kapjourney.domain.models import User
+from kapjourney.routes import HOME_BY_ROLE, SIGNIN
+from kapjourney.services.uow import unit_of_work
+from kapjourney.settings import Settings
+
+VERIFY = "/auth/two-factor/verify"
+ENROL_CONFIRM = "/auth/two-factor/enrol/confirm"
+EXPIRED = "Your sign-in has timed out. Sign in again."
+MAX_CODE = 64
+
+
+def trusted_cookie_name(settings: Settings) -> str:
+    return "__Host-kj_trusted" if settings.secure_cookies else "kj_trusted"
+
+
+def router(
+    settings: Settings, *, limiter: ratelimit.RateLimiter, rate: ratelimit.Rate
+) -> APIRouter:
+    # The shared request helpers live in http/app.py, which mounts this router; imported here,
+    # at mount time, so neither module imports the other while loading.
+    from kapjourney.http import app as web
+
+    api = APIRouter()
+
+    async def _start(request: Request) -> tuple[dict[str, Any], str] | Response:
+        if not web._same_origin(request, settings):
+            return web._error({"form": "This request came from another site."}, 403)
+        if wait := await limiter.ahit("two-factor", web._client_ip(request), rate):
+            return web._too_many(wait)
+        data = await web._json_body(request)
+        if data is None:
+            return web._error({"form": "That request was too large or malformed."})
+        token = sessions.token_from_cookie_header(
+            request.headers.get("cookie", ""), settings=settings
+        )
+        if not token:
+            return web._error({"form": EXPIRED}, 401, next=SIGNIN)
+        return data, token
+
+    def _code(data: dict[str, Any]) -> str:
+        code = data.get("code")
+        return code[:MAX_CODE] if isinstance(code, str) else ""
+
+    def _refused(check: two_factor.CodeCheck) -> JSONResponse:
+        if check.retry_after_seconds:
+            response = web._error(check.errors, 429)
+            response.headers["Retry-After"] = str(check.retry_after_seconds)
+            return response
+        return web._error(check.errors)
+
+    @api.post(VERIFY)
+    async def verify(request: Request) -> Response:
+        started = await _start(request)
+        if isinstance(started, Response):
+            return started
+        data, token = started
+        ip, agent = web._client_ip(request), request.headers.get("user-agent", "")
+        trust = data.get("trust_device") in (True, "on", "true", "1")
+
+        def work() -> tuple[two_factor.CodeCheck, str, str, str] | None:
+            with unit_of_work() as session:
+                pending = sessions.resolve_pending(session, token=token, settings=settings)
+                if pending is None or pending.stage != sessions.VERIFY:
+                    return None
+                check = two_factor.verify(
+                    session, user_id=pending.user_id, code=_code(data), ip=ip, settings=settings
+                )
+                if not check.ok:
+                    return check, "", "", ""
+                new_token = two_factor.finish_sign_in(
+                    session,
+                    pending_token=token,
+                    user_id=pending.user_id,
+                    ip=ip,
+                    user_agent=agent,
+                    settings=settings,
+                )
+                device = (
+                    two_factor.trust_browser(session, user_id=pending.user_id, user_agent=agent)
+                    if trust
+                    else ""
+                )
+                role = _role(session, pending.user_id)
+                return check, new_token, device, role
+
+        try:
+            result = await asyncio.to_thread(work)
+        except NotFound:
+            result = None
+        if result is None:
+            return web._error({"form": EXPIRED}, 401, next=SIGNIN)
+        check, new_token, device, role = result
+        if not check.ok:
+            return _refused(check)
+        response = JSONResponse({"ok": True, "next": HOME_BY_ROLE[role]})
+        if device:
+            response.set_cookie(
+                trusted_cookie_name(settings),
+                device,
+                max_age=two_factor.TRUSTED_DAYS * 24 * 3600,
+                httponly=True,
+                secure=settings.secure_cookies,
+                samesite="lax",
+                path="/",
+            )
+        return web._with_session_cookie(response, new_token, settings)
+
+    @api.post(ENROL_CONFIRM)
+    async def confirm(request: Request) -> Response:
+        started = await _start(request)
+        if isinstance(started, Response):
+            return started
+        data, token = started
+        ip, agent = web._client_ip(request), request.headers.get("user-agent", "")
+
+        def work() -> tuple[two_factor.CodeCheck, str, str] | None:
+            with unit_of_work() as session:
+                pending = sessions.resolve_pending(session, token=token, settings=settings)
+                if pending is None or pending.stage != sessions.ENROL:
+                    return None
+                check = two_factor.confirm_enrolment(
+                    session, user_id=pending.user_id, code=_code(data), ip=ip, settings=settings
+                )
+                if not check.ok:
+                    return check, "", ""
+                new_token = two_factor.finish_sign_in(
+                    session,
+                    pending_token=token,
+                    user_id=pending.user_id,
+                    ip=ip,
+                    user_agent=agent,
+                    settings=settings,
+                )
+                return check, new_token, _role(session, pending.user_id)
+
+        try:
+            result = await asyncio.to_thread(work)
+        except NotFound:
+            result = None
+        if result is None:
+            return web._error({"form": EXPIRED}, 401, next=SIGNIN)
+        check, new_token, role = result
+        if not check.ok:
+            return _refused(check)
+        response = JSONResponse(
+            {"ok": True, "codes": check.recovery_codes, "next": HOME_BY_ROLE[role]}
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return web._with_session_cookie(response, new_token, settings)
+
+    return api
+
+
+def _role(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    return str(user.role) if user else "clinician"
