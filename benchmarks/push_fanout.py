@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from py_vapid import Vapid  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from benchmarks.support import bulk, say, scratch_database  # noqa: E402
@@ -46,6 +47,7 @@ from kapjourney.domain.models import (  # noqa: E402
 from kapjourney.notifications.dispatch import Dispatcher  # noqa: E402
 from kapjourney.notifications.endpoints import Allowlist  # noqa: E402
 from kapjourney.notifications.transport import WebPushTransport  # noqa: E402
+from kapjourney.settings import get_settings  # noqa: E402
 from tests.push_service import new_vapid, public_key_b64, running_push_service  # noqa: E402
 
 SUBJECT = "mailto:operations@clinic.example"
@@ -210,13 +212,63 @@ class RemotePushService:
         self._process.join(timeout=30)
 
 
-def run(url: str, n: int, latency: float, concurrency: int, batch: int) -> Result:
+def _worker(conn, url: str, origin: str, key_pem: bytes, concurrency: int, batch: int) -> None:
+    """One backend worker's dispatcher, in a process of its own (scaled mode runs one per
+    worker): waits for the start signal, sends until nothing is due, reports what it sent."""
+    engine = db.make_engine(url)
+    try:
+        vapid = Vapid.from_pem(key_pem)  # the same key and token scheme as the parent
+        conn.send("ready")
+        conn.recv()  # "go"
+        conn.send(fan_out(engine, _Origin(origin), vapid, concurrency=concurrency, batch=batch))
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class _Origin:
+    origin: str
+
+
+def fan_out_in_workers(
+    url: str, service, vapid, *, workers: int, concurrency: int, batch: int
+) -> tuple[float, int]:
+    """``workers`` dispatchers in parallel processes, racing for the same due reminders."""
+    context = multiprocessing.get_context("spawn")
+    key_pem = vapid.private_pem()
+    links, processes = [], []
+    for _ in range(workers):
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_worker, args=(child, url, service.origin, key_pem, concurrency, batch)
+        )
+        process.start()
+        links.append(parent)
+        processes.append(process)
+    for link in links:
+        link.recv()  # "ready": imports done, engine made
+    started = time.perf_counter()
+    for link in links:
+        link.send("go")
+    sent = sum(link.recv()[1] for link in links)
+    seconds = time.perf_counter() - started
+    for process in processes:
+        process.join(timeout=30)
+    return seconds, sent
+
+
+def run(url: str, n: int, latency: float, concurrency: int, batch: int, workers: int) -> Result:
     vapid = new_vapid()
     service = RemotePushService(public_key_b64(vapid), n, latency)
     engine = db.make_engine(url)
     try:
         seed(engine, service.subscriptions, datetime.now(UTC))
-        seconds, sent = fan_out(engine, service, vapid, concurrency=concurrency, batch=batch)
+        if workers > 1:
+            seconds, sent = fan_out_in_workers(
+                url, service, vapid, workers=workers, concurrency=concurrency, batch=batch
+            )
+        else:
+            seconds, sent = fan_out(engine, service, vapid, concurrency=concurrency, batch=batch)
         return outcome(engine, n, concurrency, seconds, sent, service.report())
     finally:
         engine.dispose()
@@ -233,17 +285,21 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=500, help="reminders per worker tick")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds allowed")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="dispatcher processes (scaled mode: one a worker)"
+    )
     args = parser.parse_args()
     failed = False
-    for concurrency in args.concurrency or [16]:
+    for concurrency in args.concurrency or [get_settings().notify_concurrency]:
         with scratch_database(args.db) as url:
-            result = run(url, args.reminders, args.latency, concurrency, args.batch)
+            result = run(url, args.reminders, args.latency, concurrency, args.batch, args.workers)
         once = result.delivered == result.reminders == result.sent and not result.duplicates
         within = result.seconds <= args.budget
         failed |= not (once and within)
         say(
             f"{result.reminders} reminders, {args.latency * 1000:.0f} ms push latency, "
-            f"{concurrency} at once: {result.seconds:.1f} s ({result.per_second:.0f}/s); "
+            f"{args.workers} worker(s), {concurrency} at once each: "
+            f"{result.seconds:.1f} s ({result.per_second:.0f}/s); "
             f"sent {result.sent}, delivered {result.delivered}, attempts {result.attempts}, "
             f"duplicates {result.duplicates}, refused {result.refused}; "
             f"each once: {'yes' if once else 'NO'}; "

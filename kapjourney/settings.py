@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 5
     # Reminders sent at once by each worker: a push service's round trip is waited out in
     # parallel (benchmarks/push_fanout.py).
-    notify_concurrency: int = Field(default=16, ge=1, le=128)
+    notify_concurrency: int = Field(default=32, ge=1, le=128)
 
     # Clinician single sign-on (OpenID Connect, issue 7). Off unless an issuer is set. The
     # provider signs people into one clinic (its slug or id); it may create clinician accounts

@@ -152,9 +152,11 @@ def finish(
     at: datetime,
     retry_at: datetime | None = None,
     count_attempt: bool = True,
+    commit: bool = True,
 ) -> bool:
     """Settle a claimed row, only if this worker still holds it (a lease that ran out may have
-    passed it to another worker, whose result then stands)."""
+    passed it to another worker, whose result then stands). ``commit=False`` leaves the commit
+    to a caller that settles several rows in one transaction."""
     values: dict[str, object] = {"status": status, "outcome": outcome[:24], "lease_until": None}
     if status == SENT:
         values["sent_at"] = at
@@ -171,7 +173,8 @@ def finish(
         )
         .values(**values)
     )
-    session.commit()
+    if commit:
+        session.commit()
     return result.rowcount == 1
 
 
