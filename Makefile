@@ -11,7 +11,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export PATH := $(TOOLS_BIN):$(PATH)
 
-.PHONY: run test setup install tools chromium lint verify-audit clean
+.PHONY: run run-scaled test setup install tools chromium lint verify-audit clean
 
 ## run: install, migrate, seed the demo clinic if empty, serve http://localhost:$(PORT)
 run: setup
@@ -20,9 +20,26 @@ run: setup
 	@KJ_PUBLIC_URL=$${KJ_PUBLIC_URL:-http://localhost:$(PORT)} \
 		$(PY) -m reflex run --env prod --single-port --backend-port $(PORT) --loglevel warning
 
-## test: the same setup, then every test (browser tests in Debian's chromium included)
+## run-scaled: the same against PostgreSQL and Redis with several backend workers (README.md,
+## "Scaled mode"); the database is created when missing, then migrated and seeded like `run`
+SCALED_DB ?= postgresql+psycopg://postgres@127.0.0.1:5432/kapjourney
+SCALED_REDIS ?= redis://127.0.0.1:6379/0
+run-scaled: install
+	@export KJ_DATABASE_URL=$${KJ_DATABASE_URL:-$(SCALED_DB)} \
+		REFLEX_REDIS_URL=$${REFLEX_REDIS_URL:-$(SCALED_REDIS)} \
+		GRANIAN_WORKERS=$${GRANIAN_WORKERS:-3} \
+		KJ_PUBLIC_URL=$${KJ_PUBLIC_URL:-http://localhost:$(PORT)} && \
+	$(PY) -m kapjourney.cli create-database && $(PY) -m kapjourney.cli setup && \
+	$(PY) -m kapjourney.cli demo-logins && \
+	echo "Serving KAP Journey at $$KJ_PUBLIC_URL with $$GRANIAN_WORKERS workers (Ctrl-C to stop)" && \
+	$(PY) -m reflex run --env prod --single-port --backend-port $(PORT) --loglevel warning
+
+## test: the same setup, then every test (browser tests in Debian's chromium included), then
+## the browser tests again against a scaled server (PostgreSQL + Redis, 3 workers) and its fault
+## tests; that tier skips, naming what did not answer, unless 127.0.0.1:5432 and :6379 answer
 test: install chromium
 	$(PY) -m pytest
+	KJ_BROWSER_MODE=scaled $(PY) -m pytest tests/browser
 
 setup: install
 	$(PY) -m kapjourney.cli setup

@@ -1,10 +1,14 @@
-"""Reflex configuration. Imports only settings (see STYLE.md)."""
+"""Reflex configuration. Imports only settings, the bundling plugin and the worker-respawn
+default, none of which imports the app (see STYLE.md)."""
 
 import reflex as rx
 
+from kapjourney.serving import respawn_failed_workers
 from kapjourney.settings import get_settings
+from kapjourney.ui.bundling import BundlingPlugin
 
 _settings = get_settings()
+respawn_failed_workers()  # a backend worker that dies is replaced (kapjourney/serving.py)
 
 config = rx.Config(
     app_name="kapjourney",
@@ -16,10 +20,12 @@ config = rx.Config(
             theme=rx.theme(
                 appearance="light", accent_color="indigo", gray_color="sand", radius="large"
             )
-        )
+        ),
+        BundlingPlugin(),  # shared UI-kit and icon bundles (kapjourney/ui/bundling.py)
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
-    frontend_compression_formats=["gzip"],
+    # Pre-compressed bundles: brotli for browsers that take it (about a fifth smaller than gzip).
+    frontend_compression_formats=["brotli", "gzip"],
     # Reflex's CORS and its socket server answer only the app's own origins (default "*").
     cors_allowed_origins=list(_settings.allowed_origins),
 )

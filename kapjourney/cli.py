@@ -2,6 +2,7 @@
 
 init          create the data directory and local secrets if absent
 migrate       apply database migrations
+create-database  create the PostgreSQL database KJ_DATABASE_URL names, when it is missing
 seed          load the demo clinic when the database is empty
 setup         init + migrate + seed (what ``make run`` does before serving)
 verify-audit  check the audit hash chain and report the first broken link
@@ -34,6 +35,34 @@ def cmd_migrate() -> int:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(Config(str(PROJECT_ROOT / "alembic.ini")), "head")
+    return 0
+
+
+def cmd_create_database() -> int:
+    """Create the PostgreSQL database that KJ_DATABASE_URL names when it does not exist yet
+    (connecting to the server's ``postgres`` database to do it). SQLite needs nothing."""
+    from sqlalchemy import create_engine, make_url, text
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        return 0
+    url = make_url(settings.db_url)
+    name = url.database or ""
+    if not url.drivername.startswith("postgresql") or not name:
+        print(f"not a PostgreSQL database URL: {url.drivername}", file=sys.stderr)
+        return 2
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if found is None:
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.execute(text(f"CREATE DATABASE {quoted}"))
+                print(f"created database {name}")
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -114,6 +143,7 @@ def cmd_vapid_public_key() -> int:
 COMMANDS = {
     "init": cmd_init,
     "migrate": cmd_migrate,
+    "create-database": cmd_create_database,
     "seed": cmd_seed,
     "demo-logins": cmd_demo_logins,
     "verify-audit": cmd_verify_audit,

@@ -9,6 +9,7 @@ from reflex.utils.prerequisites import get_web_dir
 
 from kapjourney.http.app import create_api
 from kapjourney.http.security import secure_app
+from kapjourney.http.static import StaticDelivery
 from kapjourney.notifications.worker import lifespan_worker
 from kapjourney.settings import get_settings
 from kapjourney.ui import pages  # noqa: F401  (registers pages)
@@ -21,11 +22,14 @@ os.environ["REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE"] = str(get_settings().socket_max
 
 class App(rx.App):
     """``rx.App`` whose whole ASGI app (static pages, Reflex's routes and CORS answers included)
-    sits behind the security headers and the same-origin rule (kapjourney/http/security.py)."""
+    sits behind the security headers and the same-origin rule (kapjourney/http/security.py),
+    with its built pages served without a redirect and its hashed bundles cached for good
+    (kapjourney/http/static.py)."""
 
     def __call__(self):
         built = get_web_dir() / constants.Dirs.STATIC / get_config().frontend_path.strip("/")
-        return secure_app(super().__call__(), settings=get_settings(), build_dir=built)
+        delivered = StaticDelivery(super().__call__(), build_dir=built)
+        return secure_app(delivered, settings=get_settings(), build_dir=built)
 
 
 app = App(style=STYLE, head_components=HEAD, api_transformer=create_api())

@@ -583,10 +583,14 @@ def test_pooled_senders_write_every_outcome_for_one_phone_several_phones_and_a_g
     message once, every attempt and device outcome is written, every reminder is settled."""
     with db.session_scope(engine) as s:
         ones = [
-            add_client(s, clinic_id=personas.client.clinic_id, zone="America/New_York", name=f"P{i}")
+            add_client(
+                s, clinic_id=personas.client.clinic_id, zone="America/New_York", name=f"P{i}"
+            )
             for i in range(9)
         ]
-        two = add_client(s, clinic_id=personas.client.clinic_id, zone="America/New_York", name="Two")
+        two = add_client(
+            s, clinic_id=personas.client.clinic_id, zone="America/New_York", name="Two"
+        )
     [extra] = phones(engine, two, 1)
     rows = [reminder(engine, c.id) for c in [*ones, two]]
     transport = RecordingTransport()
@@ -612,7 +616,9 @@ def test_a_pooled_worker_killed_mid_send_loses_no_reminder(engine, personas):
     phone at most once more."""
     with db.session_scope(engine) as s:
         clients = [
-            add_client(s, clinic_id=personas.client.clinic_id, zone="America/New_York", name=f"K{i}")
+            add_client(
+                s, clinic_id=personas.client.clinic_id, zone="America/New_York", name=f"K{i}"
+            )
             for i in range(12)
         ]
     rows = [reminder(engine, c.id) for c in clients]

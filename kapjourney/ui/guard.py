@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 import reflex as rx
 from reflex.istate.proxy import StateProxy
 from reflex_base.config import get_state_auto_setters
+from sqlalchemy import exc as sa_exc
 
 from kapjourney.auth import ratelimit, sessions
 from kapjourney.domain.enums import Role
@@ -37,11 +39,41 @@ from kapjourney.routes import HOME_BY_ROLE, SIGNIN
 from kapjourney.services import audit
 from kapjourney.services.uow import unit_of_work
 
+log = logging.getLogger(__name__)
 _ACTOR: ContextVar[Actor | None] = ContextVar("kj_actor", default=None)
 GUARD_ATTR = "__kj_roles__"
 T = TypeVar("T")
 RATE_LIMITED = "Too many actions at once. Wait a moment and try again."
 RATE_LIMITED_TOAST = "kj-rate-limited"  # one toast, replaced rather than stacked
+# The database did not answer (restarting, unreachable, pool exhausted): the event did nothing
+# durable, the page keeps what it shows and what was typed, and the person may simply try again.
+UNAVAILABLE = "Could not save just now. What you entered is still here; try again in a moment."
+UNAVAILABLE_TOAST = "kj-unavailable"
+_UNAVAILABLE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def _unavailable(error: Exception) -> bool:
+    """The database could not be reached, as opposed to a fault in the work itself."""
+    if isinstance(error, _UNAVAILABLE_ERRORS):
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+def _unavailable_notice(
+    state: rx.State, fn: Callable[..., Any], args: tuple, kwargs: dict, error: Exception
+) -> Any:
+    """What the page gets when the database did not answer: the state's own
+    ``_keep_while_unavailable(handler, arguments)`` may keep what was typed in this tab (no
+    database, nothing durable) and say so at its form (True); otherwise one calm toast."""
+    # The class only: a driver's message can quote the statement's parameters (health data).
+    log.warning("database unavailable during %s (%s)", fn.__qualname__, type(error).__name__)
+    keep = getattr(state, "_keep_while_unavailable", None)
+    if keep is not None and (call := _fitted(fn, args, kwargs)) is not None:
+        arguments = inspect.signature(fn).bind(None, *call[0], **call[1]).arguments
+        arguments.pop(next(iter(arguments)))  # self
+        if keep(fn.__name__, dict(arguments)):
+            return None
+    return rx.toast.error(UNAVAILABLE, id=UNAVAILABLE_TOAST, duration=10_000)
 
 
 def refuse_auto_setters() -> None:
@@ -69,8 +101,13 @@ def public(reason: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 return refusal
             if (call := _fitted(fn, args, kwargs)) is None:
                 return None  # arguments no page sends (unknown or missing): nothing to do
-            result = fn(self, *call[0], **call[1])
-            return await result if asyncio.iscoroutine(result) else result
+            try:
+                result = fn(self, *call[0], **call[1])
+                return await result if asyncio.iscoroutine(result) else result
+            except Exception as error:
+                if not _unavailable(error):
+                    raise
+                return _unavailable_notice(self, fn, args, kwargs, error)
 
         PUBLIC_HANDLERS[fn.__qualname__] = reason
         limited.__kj_public__ = reason  # type: ignore[attr-defined]
@@ -188,26 +225,37 @@ def authorized(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any
         async def guarded(self: rx.State, *args: Any, **kwargs: Any) -> Any:
             if (refusal := await _over_allowance(self, fn.__qualname__)) is not None:
                 return refusal
-            actor = await actor_from_state(self)
-            if actor is None:
-                await _reset(self)
-                return rx.redirect(SIGNIN, replace=True)
-            if roles and actor.role not in roles:
-                await _reset(self)
-                await asyncio.to_thread(_audit_role_denial, actor, fn.__qualname__)
-                return rx.redirect(HOME_BY_ROLE[str(actor.role)], replace=True)
-            if (call := _fitted(fn, args, kwargs)) is None:
-                return None  # arguments no page sends (unknown or missing): nothing to do
-            token = _ACTOR.set(actor)
             try:
-                return await fn(self, *call[0], **call[1])
-            finally:
-                _ACTOR.reset(token)
+                return await _run_authorized(self, fn, roles, args, kwargs)
+            except Exception as error:
+                if not _unavailable(error):
+                    raise
+                return _unavailable_notice(self, fn, args, kwargs, error)
 
         setattr(guarded, GUARD_ATTR, tuple(roles))
         return guarded
 
     return decorate
+
+
+async def _run_authorized(
+    state: rx.State, fn: Callable[..., Any], roles: tuple[Role, ...], args: tuple, kwargs: dict
+) -> Any:
+    actor = await actor_from_state(state)
+    if actor is None:
+        await _reset(state)
+        return rx.redirect(SIGNIN, replace=True)
+    if roles and actor.role not in roles:
+        await _reset(state)
+        await asyncio.to_thread(_audit_role_denial, actor, fn.__qualname__)
+        return rx.redirect(HOME_BY_ROLE[str(actor.role)], replace=True)
+    if (call := _fitted(fn, args, kwargs)) is None:
+        return None  # arguments no page sends (unknown or missing): nothing to do
+    token = _ACTOR.set(actor)
+    try:
+        return await fn(state, *call[0], **call[1])
+    finally:
+        _ACTOR.reset(token)
 
 
 async def call_service(work: Callable[..., T], **kwargs: Any) -> T:

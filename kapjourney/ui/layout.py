@@ -279,15 +279,15 @@ SHELLS = {
 def _page(route: str, title: str, role: str, on_load: Any = None):
     def register(fn: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         shell = SHELLS[role]
-        PAGES.append(
-            PageSpec(
-                route=route,
-                title=title,
-                role=role,
-                build=lambda: shell(fn(), route),
-                on_load=on_load,
-            )
-        )
+
+        def build() -> rx.Component:
+            return shell(fn(), route)
+
+        # Reflex writes a page's compiled components to a JavaScript module named after the
+        # page function's Python module. Named after this module, every page's components
+        # (charts included) would land in one bundle that every page downloads.
+        build.__module__ = fn.__module__
+        PAGES.append(PageSpec(route=route, title=title, role=role, build=build, on_load=on_load))
         return fn
 
     return register

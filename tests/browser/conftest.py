@@ -12,12 +12,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from kapjourney.notifications.endpoints import DEFAULT_PUSH_HOSTS
+from tests.browser import scaled_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("KJ_CHROMIUM", "/usr/bin/chromium")
@@ -71,6 +74,13 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     raise RuntimeError(f"app server not healthy after {timeout}s:\n{log.read_text()[-4000:]}")
 
 
+def pytest_collection_modifyitems(items):
+    """The scaled tier's fault tests build and serve a second app from this same directory,
+    which rewrites the shared .web build (and so its script hashes) under the session's own
+    server: they run last."""
+    items.sort(key=lambda item: item.path.name == "test_scaled_faults.py")
+
+
 @pytest.fixture(scope="session")
 def app_push_service():
     """A real Web Push service on loopback (tests/push_service.py) that the app server trusts:
@@ -92,18 +102,9 @@ def app_oidc_provider():
         yield provider
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory, app_push_service, app_oidc_provider) -> str:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make test` (installs Debian's chromium) "
-            "or set KJ_CHROMIUM to a Chromium binary"
-        )
-    if shutil.which("bun", path=str(ROOT / "tools" / "node_modules" / ".bin")) is None:
-        pytest.fail("bun is missing: run `make test`, which installs tools/ from npm")
-    port = _free_port()
-    data = tmp_path_factory.mktemp("app-data")
-    url = f"http://localhost:{port}"
+def server_env(url: str, data: Path, push_service, oidc_provider) -> dict[str, str]:
+    """The app server's environment for the browser tier (SQLite in ``data`` unless the caller
+    adds a database, e.g. scaled mode's ``scaled_server.scaled_env()``)."""
     env = {
         **os.environ,
         "KJ_ENV": "test",
@@ -113,22 +114,28 @@ def app_url(tmp_path_factory, app_push_service, app_oidc_provider) -> str:
         "REFLEX_TELEMETRY_ENABLED": "false",
         # The browsers' own push services and the loopback test service; the worker's tick every
         # 2 s (not 30), so what it sends (escalations, reminders) arrives within a test's waits.
-        "KJ_PUSH_ALLOWED": ",".join((*DEFAULT_PUSH_HOSTS, app_push_service.origin)),
+        "KJ_PUSH_ALLOWED": ",".join((*DEFAULT_PUSH_HOSTS, push_service.origin)),
         "KJ_NOTIFY_INTERVAL_SECONDS": "2",
         # Single sign-on for the demo clinic's staff (another site: 127.0.0.1, not localhost).
-        "KJ_OIDC_ISSUER": app_oidc_provider.origin,
-        "KJ_OIDC_CLIENT_ID": app_oidc_provider.client_id,
-        "KJ_OIDC_CLIENT_SECRET": app_oidc_provider.client_secret,
+        "KJ_OIDC_ISSUER": oidc_provider.origin,
+        "KJ_OIDC_CLIENT_ID": oidc_provider.client_id,
+        "KJ_OIDC_CLIENT_SECRET": oidc_provider.client_secret,
         "KJ_OIDC_CLINIC": "riverbend",
         "KJ_OIDC_LABEL": "Sign in with Riverbend SSO",
         "PATH": f"{ROOT / 'tools' / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}",
     }
-    for key in ("KJ_DATABASE_URL", "PYTEST_CURRENT_TEST", "REFLEX_REDIS_URL"):
+    for key in ("KJ_DATABASE_URL", "PYTEST_CURRENT_TEST", "REFLEX_REDIS_URL", "GRANIAN_WORKERS"):
         env.pop(key, None)
     if os.environ.get("KJ_BROWSER_DATABASE_URL"):
         env["KJ_DATABASE_URL"] = os.environ["KJ_BROWSER_DATABASE_URL"]
-    _SERVER["db_url"] = env.get("KJ_DATABASE_URL") or f"sqlite:///{data / 'kapjourney.db'}"
-    app_oidc_provider.allow_redirect(f"{url}/auth/oidc/callback")
+    oidc_provider.allow_redirect(f"{url}/auth/oidc/callback")
+    return env
+
+
+@contextmanager
+def serving(url: str, port: int, data: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """Migrate and seed, then serve the app in production mode until the block ends; then the
+    server's log must hold no secret nor health data (S9)."""
     python = sys.executable
     subprocess.run(
         [python, "-m", "kapjourney.cli", "setup"],
@@ -161,7 +168,7 @@ def app_url(tmp_path_factory, app_push_service, app_oidc_provider) -> str:
         )
     try:
         _wait_healthy(url, proc, log)
-        yield url
+        yield proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -172,6 +179,43 @@ def app_url(tmp_path_factory, app_push_service, app_oidc_provider) -> str:
         from tests.browser.log_scan import leaks
 
         assert leaks(log) == [], f"the app server's log holds what it must not: {leaks(log)}"
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, app_push_service, app_oidc_provider) -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make test` (installs Debian's chromium) "
+            "or set KJ_CHROMIUM to a Chromium binary"
+        )
+    if shutil.which("bun", path=str(ROOT / "tools" / "node_modules" / ".bin")) is None:
+        pytest.fail("bun is missing: run `make test`, which installs tools/ from npm")
+    port = _free_port()
+    data = tmp_path_factory.mktemp("app-data")
+    url = f"http://localhost:{port}"
+    env = server_env(url, data, app_push_service, app_oidc_provider)
+    if scaled_server.scaled():
+        # The scaled tier (KJ_BROWSER_MODE=scaled): PostgreSQL + Redis + several workers, as
+        # `make run-scaled` serves it, on a scratch database and a Redis db of this run's own.
+        if down := scaled_server.services_down():
+            pytest.skip("scaled browser tier skipped: did not answer: " + "; ".join(down))
+        scaled_server.fresh_database()
+        scaled_server.flush_redis()
+        env.update(scaled_server.scaled_env())
+    _SERVER["db_url"] = env.get("KJ_DATABASE_URL") or f"sqlite:///{data / 'kapjourney.db'}"
+    try:
+        with serving(url, port, data, env) as proc:
+            if scaled_server.scaled():
+                workers = scaled_server.worker_pids(proc.pid)
+                assert len(workers) == scaled_server.WORKERS, f"backend workers: {workers}"
+            yield url
+        if scaled_server.scaled():
+            twice, senders = scaled_server.double_sends()
+            assert twice == [], f"reminders delivered twice by the {senders} sending workers"
+    finally:
+        if scaled_server.scaled():
+            scaled_server.drop_database()
+            scaled_server.flush_redis()
 
 
 @pytest.fixture(scope="session")

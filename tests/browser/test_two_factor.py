@@ -53,10 +53,14 @@ def _clinic_with_rowan_and_wren(db_url: str) -> int:
     invite_client_of_sam(
         db_url, email=WREN, name=WREN_NAME, password="quiet harbour lamp", clinician=ROWAN
     )
-    with db.session_scope(db.make_engine(db_url)) as s:
-        from sqlmodel import select
+    engine = db.make_engine(db_url)
+    try:  # disposed: on PostgreSQL a pooled connection would outlive the engine
+        with db.session_scope(engine) as s:
+            from sqlmodel import select
 
-        return s.exec(select(User).where(User.email == WREN)).one().id
+            return s.exec(select(User).where(User.email == WREN)).one().id
+    finally:
+        engine.dispose()
 
 
 def _password(page) -> None:

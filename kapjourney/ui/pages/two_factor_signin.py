@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
@@ -92,16 +93,28 @@ def current_pending() -> sessions.Pending:
 class VerifyState(rx.State):
     ready: bool = False
     use_recovery: bool = False
+    # Which sign-in the recovery-code choice was made in (a digest of its cookie). A tap that
+    # reaches the server before the page's load (the load is queued behind it, more so with
+    # several workers) is kept; a new sign-in starts with the app's code again.
+    _choice_for: str = ""
+
+    def _attempt(self) -> str:
+        token = sessions.token_from_cookie_header(self.router.headers.cookie or "") or ""
+        return hashlib.sha256(f"verify-choice:{token}".encode()).hexdigest()[:16]
 
     @rx.event
     @pending_step(sessions.VERIFY)
     async def load(self):
-        self.ready, self.use_recovery = True, False
+        self.ready = True
+        if self._choice_for != self._attempt():
+            self.use_recovery = False
 
     @rx.event
     @pending_step(sessions.VERIFY)
-    async def toggle_recovery(self):
-        self.use_recovery = not self.use_recovery
+    async def toggle_recovery(self, wanted: bool):
+        """Show the recovery-code field (or the app's code field): the one the button named."""
+        if isinstance(wanted, bool):
+            self.use_recovery, self._choice_for = wanted, self._attempt()
         return rx.set_focus("verify-code")
 
 
@@ -177,7 +190,7 @@ def verify_page() -> rx.Component:
                         type="button",
                         variant="ghost",
                         size="2",
-                        on_click=VerifyState.toggle_recovery,
+                        on_click=VerifyState.toggle_recovery(~VerifyState.use_recovery),
                         id="toggle-recovery",
                     ),
                     rx.hstack(

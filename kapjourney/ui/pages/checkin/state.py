@@ -14,7 +14,7 @@ from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.schemas import CheckInScaleView, CheckInView
 from kapjourney.services import checkins
 from kapjourney.services.validation import small_int
-from kapjourney.ui.guard import authorized, call_service
+from kapjourney.ui.guard import UNAVAILABLE, authorized, call_service
 from kapjourney.ui.session_state import remember
 
 PROBLEM_KEYS = (*SCALE_BY_KEY, "note", "day", "form")
@@ -66,6 +66,19 @@ class CheckInState(rx.State):
             self._show({"form": AGAIN})
         self.loaded = True
         return None
+
+    def _keep_while_unavailable(self, handler: str, arguments: dict) -> bool:
+        """The database did not answer (see the guard): keep the tap or the note in this tab, so
+        it stays on screen and the next Save sends it, and say so at the form. Nothing is read
+        or written; the tab holds only what its own browser sent."""
+        key, value = arguments.get("key"), arguments.get("value")
+        if handler == "tap" and isinstance(key, str) and key in SCALE_BY_KEY:
+            if isinstance(value, str) and small_int(value) is not None:
+                self.answers[key] = value[:3]
+        elif handler == "type_note" and isinstance(value, str):
+            self.note = value[:NOTE_KEEP_MAX]
+        self.problems["form"] = UNAVAILABLE
+        return True
 
     @rx.event
     @authorized(Role.CLIENT)

@@ -132,7 +132,12 @@ def _toned(entry: HistoryEntry, step: int, neutral: int) -> rx.Var:
 
 def _marker(entry: HistoryEntry) -> rx.Component:
     return rx.box(
-        rx.icon(rx.match(entry.kind, *KIND_ICONS, "circle"), size=16, aria_hidden="true"),
+        # Each icon spelled out: an icon named by a state var makes Reflex bundle every icon.
+        rx.match(
+            entry.kind,
+            *[(kind, rx.icon(name, size=16, aria_hidden="true")) for kind, name in KIND_ICONS],
+            rx.icon("circle", size=16, aria_hidden="true"),
+        ),
         class_name="kj-history-marker",
         data_tone=entry.tone,
         display="flex",

@@ -14,17 +14,20 @@ from kapjourney.ui.pages.journal.state import ExerciseState, JournalState
 KIND_ICONS = (("breathing", "wind"), ("letter", "mail"), ("intention", "sparkles"))
 
 
+def _icon(name: str) -> rx.Component:
+    return rx.icon(name, size=22, color=rx.color("indigo", 11), flex_shrink="0", aria_hidden="true")
+
+
+def _kind_icon(kind) -> rx.Component:
+    # Each icon spelled out: an icon named by a state var makes Reflex bundle every icon there is.
+    return rx.match(kind, *[(k, _icon(name)) for k, name in KIND_ICONS], _icon("notebook-pen"))
+
+
 def _todo(row: ExerciseRow) -> rx.Component:
     return rx.link(
         rx.card(
             rx.hstack(
-                rx.icon(
-                    rx.match(row.kind, *KIND_ICONS, "notebook-pen"),
-                    size=22,
-                    color=rx.color("indigo", 11),
-                    flex_shrink="0",
-                    aria_hidden="true",
-                ),
+                _kind_icon(row.kind),
                 rx.vstack(
                     rx.text(row.title, weight="bold", size="3"),
                     rx.hstack(
