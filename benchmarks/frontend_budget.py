@@ -20,33 +20,27 @@ every page. Performance depends on the machine: print ``uptime`` with the figure
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.load_server import running_server  # noqa: E402
 from kapjourney import routes  # noqa: E402
 from kapjourney.seed import CLIENT_PASSWORD  # noqa: E402
 
 TOOLS_BIN = ROOT / "tools" / "node_modules" / ".bin"
 LIGHTHOUSE = TOOLS_BIN / "lighthouse"
 CHROMIUM = os.environ.get("KJ_CHROMIUM", "/usr/bin/chromium")
-LOCK = Path("/tmp/kj-browser.lock")  # noqa: S108 - the browser tests' lock (conftest.py)
 CLIENT_EMAIL = "alex@riverbend.example"
 BUDGET = {"performance": 90, "accessibility": 95}
 # The pages a client uses (kapjourney/routes.py), and the sign-in page signed out.
@@ -71,90 +65,6 @@ CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --no-first-run --disab
 def say(line: str = "") -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def browser_lock() -> Iterator[None]:
-    """The lock the browser tests hold: one production build of .web at a time."""
-    with LOCK.open("a") as handle:
-        say(f"waiting for {LOCK} ...")
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def app_server() -> Iterator[str]:
-    """The app in Reflex's single-port production mode on a free port, with the demo clinic."""
-    port = _free_port()
-    url = f"http://localhost:{port}"
-    with tempfile.TemporaryDirectory(prefix="kj-frontend-") as tmp:
-        data = Path(tmp)
-        env = {
-            **os.environ,
-            "KJ_ENV": "test",
-            "KJ_DATA_DIR": str(data),
-            "KJ_PUBLIC_URL": url,
-            "REFLEX_USE_SYSTEM_BUN": "1",
-            "REFLEX_TELEMETRY_ENABLED": "false",
-            "PATH": f"{TOOLS_BIN}{os.pathsep}{os.environ['PATH']}",
-        }
-        for key in ("KJ_DATABASE_URL", "REFLEX_REDIS_URL", "PYTEST_CURRENT_TEST"):
-            env.pop(key, None)
-        python = sys.executable
-        subprocess.run(  # noqa: S603 - our own interpreter and module
-            [python, "-m", "kapjourney.cli", "setup"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        log = data / "server.log"
-        serve = ["reflex", "run", "--env", "prod", "--single-port", "--backend-port", str(port)]
-        say(f"building and starting the app at {url} (production mode) ...")
-        started = time.monotonic()
-        with log.open("w") as out:
-            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [python, "-m", *serve, "--loglevel", "warning"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            _wait_healthy(url, proc, log)
-            say(f"server up after {time.monotonic() - started:.0f} s")
-            yield url
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"app server exited early:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url + "/api/health", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"app server not healthy after {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
 def session_cookie(url: str, email: str, password: str) -> str:
@@ -299,7 +209,10 @@ def main() -> None:
         raise SystemExit("bun is missing: run `make install`, which installs tools/ from npm")
     pages = args.page or [*CLIENT_PAGES, *SIGNED_OUT_PAGES]
     load_before = os.getloadavg()
-    with browser_lock(), app_server() as url:
+    # The same production server as the load test (benchmarks/load_server.py), holding the
+    # browser tests' lock on the shared .web build for its whole life.
+    with running_server("embedded") as server:
+        url = server.url
         say(f"Lighthouse {_lighthouse_version()}, mobile, {args.runs} run(s) per page, median")
         say(HEADER)
         if args.reports:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, event, make_url
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine
 
@@ -60,6 +61,19 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# The database did not answer: unreachable, restarting, locked past the busy timeout, or no
+# connection free in the pool. The work did nothing durable and may simply be tried again.
+UNAVAILABLE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not be reached, as opposed to a fault in the
+    work itself (which must still surface as one)."""
+    if isinstance(error, UNAVAILABLE_ERRORS):
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
 
 
 _override: Engine | None = None

@@ -4,6 +4,7 @@ their cookies, origin checks, input limits, throttling and security headers."""
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from kapjourney import db
 from kapjourney.auth import sessions
 from kapjourney.domain.models import AuditEvent, AuthSession, SignInFailure
 from kapjourney.domain.schemas import InviteCreate
-from kapjourney.http.app import create_api
+from kapjourney.http.app import UNAVAILABLE, create_api
 from kapjourney.services import accounts
 from kapjourney.settings import Settings
 from tests.conftest import PASSWORD
@@ -490,6 +491,25 @@ def test_health_reports_a_broken_database_as_degraded(client, tmp_path, caplog):
     finally:
         broken.dispose()
     assert response.status_code == 503 and response.json() == {"status": "degraded"}
+
+
+def test_sign_in_while_the_database_is_unreachable_is_a_calm_503_at_the_form(
+    client, tmp_path, caplog
+):
+    """Not a 500 page: the sign-in form shows one sentence and keeps what was typed (kj.js
+    shows ``errors.form``); the log names the error's class, never the address typed."""
+    broken = db.make_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'nope.db'}")
+    db.set_engine(broken)  # the engine fixture restores the default afterwards
+    try:
+        with caplog.at_level(logging.WARNING):
+            response = _signin(client, "quiet.harbour@example.org")
+    finally:
+        broken.dispose()
+    assert response.status_code == 503
+    assert response.json() == {"ok": False, "errors": {"form": UNAVAILABLE}}
+    assert response.headers["retry-after"] == "5"
+    assert "OperationalError" in caplog.text
+    assert "quiet.harbour" not in caplog.text
 
 
 def test_over_https_the_cookie_is_host_prefixed_and_secure(engine, personas, tmp_path):

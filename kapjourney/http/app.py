@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from kapjourney import db
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
+UNAVAILABLE = "We could not reach your records just now. Nothing was lost; try again in a moment."
 R = TypeVar("R", bound=Response)  # room for two 1 MB fields, so they get field messages
 
 
@@ -99,6 +101,23 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     api.state.settings = settings  # the routes' own settings (tests finish sign-ins with them)
     api.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+
+    @api.exception_handler(sa_exc.SQLAlchemyError)
+    async def _database_trouble(request: Request, error: Exception) -> Response:
+        """A route whose database did not answer gets 503 and one calm sentence at its form
+        (the page keeps what was typed), never a 500 page; any other database fault is a plain
+        500 with no detail. Only the error's class is logged: a driver's message can quote a
+        statement's parameters."""
+        if db.unavailable(error):
+            log.warning(
+                "database unavailable during %s (%s)", request.url.path, type(error).__name__
+            )
+            response = _error({"form": UNAVAILABLE}, 503)
+            response.headers["Retry-After"] = "5"
+            return response
+        log.error("database error during %s (%s)", request.url.path, type(error).__name__)
+        return _error({"form": "Something went wrong. Please try again."}, 500)
+
     limiter = ratelimit.RateLimiter(settings.rate_limit_storage)
     signin_rate = ratelimit.Rate(settings.signin_requests_per_address_per_minute, 60)
     invite_rate = ratelimit.Rate(settings.invite_attempts, settings.invite_window_minutes * 60)

@@ -30,8 +30,8 @@ from typing import Any, TypeVar
 import reflex as rx
 from reflex.istate.proxy import StateProxy
 from reflex_base.config import get_state_auto_setters
-from sqlalchemy import exc as sa_exc
 
+from kapjourney import db
 from kapjourney.auth import ratelimit, sessions
 from kapjourney.domain.enums import Role
 from kapjourney.domain.schemas import Actor
@@ -49,14 +49,7 @@ RATE_LIMITED_TOAST = "kj-rate-limited"  # one toast, replaced rather than stacke
 # durable, the page keeps what it shows and what was typed, and the person may simply try again.
 UNAVAILABLE = "Could not save just now. What you entered is still here; try again in a moment."
 UNAVAILABLE_TOAST = "kj-unavailable"
-_UNAVAILABLE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
-
-
-def _unavailable(error: Exception) -> bool:
-    """The database could not be reached, as opposed to a fault in the work itself."""
-    if isinstance(error, _UNAVAILABLE_ERRORS):
-        return True
-    return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
+_unavailable = db.unavailable
 
 
 def _unavailable_notice(
