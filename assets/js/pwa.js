@@ -229,9 +229,11 @@
   }
 
   // Every app start: tell the server what this device allows, and save its subscription again
-  // (push services rotate them). 404 means signed out: nothing to do.
+  // (push services rotate them). 404 means signed out: nothing to do. The sign-in and invite
+  // pages are never signed in, so they do not ask (a 404 there is only noise in the console).
   async function resave() {
     if (!("Notification" in window) || !("PushManager" in window)) return;
+    if (/^\/(signin|invite)(\/|$)/.test(window.location.pathname)) return;
     var permission = Notification.permission;
     try {
       await postJSON("/api/push/permission", { permission: permission });
