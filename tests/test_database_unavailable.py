@@ -67,3 +67,16 @@ def test_only_database_outages_are_answered_this_way():
     assert guard._unavailable(exc.InterfaceError("SELECT 1", {}, Exception("closed")))
     assert not guard._unavailable(exc.IntegrityError("INSERT", {}, Exception("duplicate")))
     assert not guard._unavailable(ValueError("a bug"))
+
+
+def test_the_two_step_sign_in_pages_get_the_same_calm_toast(database_down):
+    """Their own guard (``@pending_step``) reads the pending sign-in from the database first."""
+    from kapjourney.ui.pages.two_factor_signin import EnrolState, VerifyState
+
+    for spec in (
+        asyncio.run(_state(EnrolState).load()),
+        asyncio.run(_state(VerifyState).load()),
+        asyncio.run(_state(VerifyState).toggle_recovery(True)),
+    ):
+        assert spec.handler.fn.__qualname__ == "_call_function"
+        assert UNAVAILABLE in str(spec.args)

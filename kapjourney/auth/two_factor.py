@@ -284,37 +284,59 @@ def _enrolment(user: User, secret: str) -> Enrolment:
 
 
 def _typed_code(
-    session: Session, *, user_id: int, code: object, ip: str
-) -> tuple[str, CodeCheck | None]:
-    """What was typed, or the answer to give instead: throttled, or nothing typed."""
+    session: Session, *, user_id: int, code: object, ip: str, enrolled: bool
+) -> tuple[str, TotpCredential] | CodeCheck:
+    """What was typed and the person's app key, or the answer to give instead: throttled, or
+    nothing typed. NotFound when the key is not as this step needs it: confirmed to sign in
+    (``enrolled``), not yet confirmed to enrol."""
     _staff_user(session, user_id)
     if (refusal := _throttled(session, user_id=user_id, ip=ip)) is not None:
-        return "", refusal
+        return refusal
     typed = _digits(code)
-    return typed, None if typed else CodeCheck(errors={"code": ENTER_CODE})
+    if not typed:
+        return CodeCheck(errors={"code": ENTER_CODE})
+    credential = _credential(session, user_id)
+    if credential is None or (credential.confirmed_at is not None) != enrolled:
+        raise NotFound("credential" if enrolled else "enrolment")
+    return typed, credential
+
+
+def _app_code(
+    session: Session,
+    user_id: int,
+    code: object,
+    ip: str,
+    *,
+    detail: str,
+    settings: Settings | None,
+    enrolling: bool = False,
+) -> TotpCredential | CodeCheck:
+    """The person's app key once ``code`` proved it (its time step is then used up); otherwise
+    the answer to give: throttled, nothing typed, or a wrong code (audited, ``detail`` naming
+    the form). NotFound as for ``_typed_code`` (``enrolling`` wants a key not yet confirmed)."""
+    found = _typed_code(session, user_id=user_id, code=code, ip=ip, enrolled=not enrolling)
+    if isinstance(found, CodeCheck):
+        return found
+    typed, credential = found
+    secret = decrypt_secret(credential.secret_encrypted, settings)
+    step = _match_step(secret, typed, after=credential.last_used_step) if secret else None
+    if step is None:
+        return _failed(session, user_id=user_id, ip=ip, detail=detail, message=WRONG_CODE)
+    credential.last_used_step = step
+    session.add(credential)
+    return credential
 
 
 def confirm_enrolment(
-    session: Session,
-    *,
-    user_id: int,
-    code: object,
-    ip: str = "",
-    settings: Settings | None = None,
+    session: Session, *, user_id: int, code: object, ip: str = "", settings: Settings | None = None
 ) -> CodeCheck:
     """The first code from the app turns the factor on and returns the recovery codes."""
-    code, answer = _typed_code(session, user_id=user_id, code=code, ip=ip)
-    if answer is not None:
-        return answer
-    credential = _credential(session, user_id)
-    if credential is None or credential.confirmed_at is not None:
-        raise NotFound("enrolment")
-    secret = decrypt_secret(credential.secret_encrypted, settings)
-    step = _match_step(secret, code, after=credential.last_used_step) if secret else None
-    if step is None:
-        return _failed(session, user_id=user_id, ip=ip, detail="enrol", message=WRONG_CODE)
-    credential.confirmed_at, credential.last_used_step = now(), step
-    session.add(credential)
+    credential = _app_code(
+        session, user_id, code, ip, detail="enrol", settings=settings, enrolling=True
+    )
+    if isinstance(credential, CodeCheck):
+        return credential
+    credential.confirmed_at = now()
     codes = _issue_recovery_codes(session, user_id=user_id)
     audit.record(session, action="two_factor_enrolled", actor_id=user_id, ip=ip)
     return CodeCheck(ok=True, recovery_codes=codes)
@@ -324,30 +346,19 @@ def confirm_enrolment(
 
 
 def verify(
-    session: Session,
-    *,
-    user_id: int,
-    code: object,
-    ip: str = "",
-    settings: Settings | None = None,
+    session: Session, *, user_id: int, code: object, ip: str = "", settings: Settings | None = None
 ) -> CodeCheck:
     """A code from the app, or one of the recovery codes (used up by this)."""
-    typed, answer = _typed_code(session, user_id=user_id, code=code, ip=ip)
-    if answer is not None:
-        return answer
-    credential = _credential(session, user_id)
-    if credential is None or credential.confirmed_at is None:
-        raise NotFound("credential")
-    if len(compact := typed.replace("-", "")) == 6 and compact.isdigit():
-        typed = compact
-        secret = decrypt_secret(credential.secret_encrypted, settings)
-        step = _match_step(secret, typed, after=credential.last_used_step) if secret else None
-        if step is None:
-            return _failed(session, user_id=user_id, ip=ip, detail="totp", message=WRONG_CODE)
-        credential.last_used_step = step
-        session.add(credential)
+    if len(compact := _digits(code).replace("-", "")) == 6 and compact.isdigit():
+        proved = _app_code(session, user_id, compact, ip, detail="totp", settings=settings)
+        if isinstance(proved, CodeCheck):
+            return proved
         audit.record(session, action="two_factor_verified", actor_id=user_id, ip=ip)
         return CodeCheck(ok=True)
+    found = _typed_code(session, user_id=user_id, code=code, ip=ip, enrolled=True)
+    if isinstance(found, CodeCheck):
+        return found
+    typed = found[0]
     row = session.exec(
         select(RecoveryCode).where(
             RecoveryCode.user_id == user_id,
@@ -469,20 +480,12 @@ def regenerate_recovery_codes(
     if not actor.is_staff:
         raise _deny(actor, "two_factor_recovery_codes")
     user_id = actor.user_id
-    if (refusal := _throttled(session, user_id=user_id, ip=actor.ip)) is not None:
-        return refusal
-    typed = _digits(code)
-    if not typed:
-        return CodeCheck(errors={"code": ENTER_CODE})
-    credential = _credential(session, user_id)
-    if credential is None or credential.confirmed_at is None:
-        raise _deny(actor, "two_factor_recovery_codes")
-    secret = decrypt_secret(credential.secret_encrypted, settings)
-    step = _match_step(secret, typed, after=credential.last_used_step) if secret else None
-    if step is None:
-        return _failed(session, user_id=user_id, ip=actor.ip, detail="regen", message=WRONG_CODE)
-    credential.last_used_step = step
-    session.add(credential)
+    try:
+        proved = _app_code(session, user_id, code, actor.ip, detail="regen", settings=settings)
+    except NotFound:
+        raise _deny(actor, "two_factor_recovery_codes") from None
+    if isinstance(proved, CodeCheck):
+        return proved
     codes = _issue_recovery_codes(session, user_id=user_id)
     audit.record(session, action="recovery_codes_regenerated", actor_id=user_id, ip=actor.ip)
     return CodeCheck(ok=True, recovery_codes=codes)

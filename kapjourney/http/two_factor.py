@@ -14,6 +14,8 @@ as for /auth/signin. No code, secret or token is logged or put in a URL.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,6 +33,17 @@ VERIFY = "/auth/two-factor/verify"
 ENROL_CONFIRM = "/auth/two-factor/enrol/confirm"
 EXPIRED = "Your sign-in has timed out. Sign in again."
 MAX_CODE = 64
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """A posted code's outcome; when ``check.ok``, the new full session's token, where to go
+    next, and this browser's trusted-device token when it asked to be trusted."""
+
+    check: two_factor.CodeCheck
+    token: str = ""
+    next: str = ""
+    device: str = ""
 
 
 def trusted_cookie_name(settings: Settings) -> str:
@@ -72,105 +85,79 @@ def router(
             return response
         return web._error(check.errors)
 
-    @api.post(VERIFY)
-    async def verify(request: Request) -> Response:
+    async def _finish(
+        request: Request, stage: str, check_code: Callable[..., two_factor.CodeCheck]
+    ) -> _Finished | Response:
+        """The code posted for the sign-in that owes ``stage``, checked by ``check_code``; when
+        it is right, the pending session ends and a full one begins (and this browser is trusted
+        when the verify form asked). Otherwise the refusal to send."""
         started = await _start(request)
         if isinstance(started, Response):
             return started
         data, token = started
         ip, agent = web._client_ip(request), request.headers.get("user-agent", "")
-        trust = data.get("trust_device") in (True, "on", "true", "1")
+        trust = stage == sessions.VERIFY and data.get("trust_device") in (True, "on", "true", "1")
 
-        def work() -> tuple[two_factor.CodeCheck, str, str, str] | None:
+        def work() -> _Finished | None:
             with unit_of_work() as session:
                 pending = sessions.resolve_pending(session, token=token, settings=settings)
-                if pending is None or pending.stage != sessions.VERIFY:
+                if pending is None or pending.stage != stage:
                     return None
-                check = two_factor.verify(
-                    session, user_id=pending.user_id, code=_code(data), ip=ip, settings=settings
+                user_id = pending.user_id
+                check = check_code(
+                    session, user_id=user_id, code=_code(data), ip=ip, settings=settings
                 )
                 if not check.ok:
-                    return check, "", "", ""
+                    return _Finished(check)
                 new_token = two_factor.finish_sign_in(
                     session,
                     pending_token=token,
-                    user_id=pending.user_id,
+                    user_id=user_id,
                     ip=ip,
                     user_agent=agent,
                     settings=settings,
                 )
                 device = (
-                    two_factor.trust_browser(session, user_id=pending.user_id, user_agent=agent)
+                    two_factor.trust_browser(session, user_id=user_id, user_agent=agent)
                     if trust
                     else ""
                 )
-                role = _role(session, pending.user_id)
-                return check, new_token, device, role
+                return _Finished(check, new_token, HOME_BY_ROLE[_role(session, user_id)], device)
 
         try:
-            result = await asyncio.to_thread(work)
+            done = await asyncio.to_thread(work)
         except NotFound:
-            result = None
-        if result is None:
+            done = None
+        if done is None:
             return web._error({"form": EXPIRED}, 401, next=SIGNIN)
-        check, new_token, device, role = result
-        if not check.ok:
-            return _refused(check)
-        response = JSONResponse({"ok": True, "next": HOME_BY_ROLE[role]})
-        if device:
+        return done if done.check.ok else _refused(done.check)
+
+    @api.post(VERIFY)
+    async def verify(request: Request) -> Response:
+        done = await _finish(request, sessions.VERIFY, two_factor.verify)
+        if isinstance(done, Response):
+            return done
+        response = JSONResponse({"ok": True, "next": done.next})
+        if done.device:
             response.set_cookie(
                 trusted_cookie_name(settings),
-                device,
+                done.device,
                 max_age=two_factor.TRUSTED_DAYS * 24 * 3600,
                 httponly=True,
                 secure=settings.secure_cookies,
                 samesite="lax",
                 path="/",
             )
-        return web._with_session_cookie(response, new_token, settings)
+        return web._with_session_cookie(response, done.token, settings)
 
     @api.post(ENROL_CONFIRM)
     async def confirm(request: Request) -> Response:
-        started = await _start(request)
-        if isinstance(started, Response):
-            return started
-        data, token = started
-        ip, agent = web._client_ip(request), request.headers.get("user-agent", "")
-
-        def work() -> tuple[two_factor.CodeCheck, str, str] | None:
-            with unit_of_work() as session:
-                pending = sessions.resolve_pending(session, token=token, settings=settings)
-                if pending is None or pending.stage != sessions.ENROL:
-                    return None
-                check = two_factor.confirm_enrolment(
-                    session, user_id=pending.user_id, code=_code(data), ip=ip, settings=settings
-                )
-                if not check.ok:
-                    return check, "", ""
-                new_token = two_factor.finish_sign_in(
-                    session,
-                    pending_token=token,
-                    user_id=pending.user_id,
-                    ip=ip,
-                    user_agent=agent,
-                    settings=settings,
-                )
-                return check, new_token, _role(session, pending.user_id)
-
-        try:
-            result = await asyncio.to_thread(work)
-        except NotFound:
-            result = None
-        if result is None:
-            return web._error({"form": EXPIRED}, 401, next=SIGNIN)
-        check, new_token, role = result
-        if not check.ok:
-            return _refused(check)
-        response = JSONResponse(
-            {"ok": True, "codes": check.recovery_codes, "next": HOME_BY_ROLE[role]}
-        )
+        done = await _finish(request, sessions.ENROL, two_factor.confirm_enrolment)
+        if isinstance(done, Response):
+            return done
+        response = JSONResponse({"ok": True, "codes": done.check.recovery_codes, "next": done.next})
         response.headers["Cache-Control"] = "no-store"
-        return web._with_session_cookie(response, new_token, settings)
+        return web._with_session_cookie(response, done.token, settings)
 
     return api
 

@@ -1,10 +1,13 @@
 """People made for one browser test alone, on the server's own database, so no other browser
-test's seeded client is touched."""
+test's seeded client is touched; what they do there without a browser (an urgent report); and
+what a test reads back (their check-ins)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -14,14 +17,63 @@ from kapjourney import db
 from kapjourney.auth.passwords import hash_password
 from kapjourney.clock import now
 from kapjourney.domain.enums import Role
-from kapjourney.domain.models import Clinic, User
+from kapjourney.domain.models import Alert, CheckIn, Clinic, User
+from kapjourney.domain.safety import SYMPTOM_ITEMS
 from kapjourney.domain.schemas import Actor, InviteCreate, SessionSchedule
-from kapjourney.seed import CLINIC_TZ
+from kapjourney.seed import CLINIC_TZ, STAFF_PASSWORD
+from kapjourney.services import symptoms
 from kapjourney.services.accounts import accept_invite, create_invite
 from kapjourney.services.plan import complete_session, schedule_session
 from kapjourney.services.protocol import ensure_clinic_defaults
 
 SAM = "sam.okafor@riverbend.example"  # the demo clinician
+T = TypeVar("T")
+
+
+def with_db(db_url: str, work: Callable[[Session], T]) -> T:
+    """``work(session)`` in one transaction on the server's database; what it returns."""
+    engine = db.make_engine(db_url)
+    try:
+        with db.session_scope(engine) as s:
+            return work(s)
+    finally:
+        engine.dispose()
+
+
+def _add_clinic(s: Session, *, name: str, slug: str, crisis_phone: str = "") -> Clinic:
+    """A clinic with its defaults (protocol, preparation template, consent document), as the
+    seed and the upgrade give every clinic."""
+    clinic = Clinic(name=name, slug=slug, timezone=CLINIC_TZ, crisis_phone=crisis_phone)
+    s.add(clinic)
+    s.flush()
+    ensure_clinic_defaults(s, clinic_id=clinic.id)
+    return clinic
+
+
+def _user(clinic: Clinic, *, role: Role, email: str, name: str, password_hash: str) -> User:
+    return User(
+        clinic_id=clinic.id,
+        role=role,
+        email=email,
+        display_name=name,
+        timezone=CLINIC_TZ,
+        password_hash=password_hash,
+    )
+
+
+def make_clinic(
+    db_url: str, *, name: str, slug: str, staff: Iterable[tuple[str, str, Role]]
+) -> None:
+    """A clinic of its own whose ``staff`` (email, name, role) sign in with the seed's staff
+    password."""
+
+    def work(s: Session) -> None:
+        clinic = _add_clinic(s, name=name, slug=slug)
+        hashed = hash_password(STAFF_PASSWORD)
+        for email, person, role in staff:
+            s.add(_user(clinic, role=role, email=email, name=person, password_hash=hashed))
+
+    with_db(db_url, work)
 
 
 def make_client(
@@ -40,30 +92,19 @@ def make_client(
 
     ``configure(session, clinic)`` may adjust the new clinic (say its protocol) before she joins.
     """
-    engine = db.make_engine(db_url)
-    try:
-        with db.session_scope(engine) as s:
-            clinic = Clinic(
-                name=clinic_name, slug=slug, timezone=CLINIC_TZ, crisis_phone=clinic_phone
-            )
-            s.add(clinic)
-            s.flush()
-            ensure_clinic_defaults(s, clinic_id=clinic.id)
-            if configure is not None:
-                configure(s, clinic)
-            client = User(
-                clinic_id=clinic.id,
-                role=Role.CLIENT,
-                email=email,
-                display_name=name,
-                timezone=CLINIC_TZ,
-                password_hash=hash_password(password),
-            )
-            s.add(client)
-            s.flush()
-            return client.id
-    finally:
-        engine.dispose()
+
+    def work(s: Session) -> int:
+        clinic = _add_clinic(s, name=clinic_name, slug=slug, crisis_phone=clinic_phone)
+        if configure is not None:
+            configure(s, clinic)
+        client = _user(
+            clinic, role=Role.CLIENT, email=email, name=name, password_hash=hash_password(password)
+        )
+        s.add(client)
+        s.flush()
+        return client.id
+
+    return with_db(db_url, work)
 
 
 def invite_client_of_sam(
@@ -118,3 +159,44 @@ def invite_client_of_sam(
         return dosing_id
     finally:
         engine.dispose()
+
+
+def send_urgent_report(db_url: str, *, email: str, dosing_id: int, tag: str) -> int:
+    """The client of ``email`` sends an urgent report a day after her session, through the
+    symptom service (as her phone's request would); the alert's id. ``tag`` names the test in
+    the report's submission id."""
+
+    def work(s: Session) -> int:
+        client = s.exec(select(User).where(User.email == email)).one()
+        result = symptoms.submit_report(
+            session=s,
+            actor=Actor.from_user(client),
+            dosing_session_id=dosing_id,
+            offset_minutes=1440,
+            submission_id=f"{tag}-{dosing_id}-0001",
+            answers={key: 0 for key, _ in SYMPTOM_ITEMS} | {"urinary": 2},
+        )
+        assert result.tier == "urgent"
+        return s.exec(select(Alert.id).where(Alert.client_id == client.id)).one()
+
+    return with_db(db_url, work)
+
+
+def checkins_of(db_url: str, client_id: int) -> list[CheckIn]:
+    return with_db(
+        db_url,
+        lambda s: list(s.exec(select(CheckIn).where(CheckIn.client_id == client_id)).all()),
+    )
+
+
+def wait_for_checkins(
+    db_url: str, client_id: int, check: Callable[[list[CheckIn]], object], timeout: float = 15
+) -> list[CheckIn]:
+    """The client's check-ins once ``check(rows)`` holds, or at ``timeout`` seconds as they are
+    (the page saves over a websocket)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = checkins_of(db_url, client_id)
+        if check(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.25)

@@ -21,22 +21,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlmodel import select
 
-from kapjourney import db
 from kapjourney.auth import sessions
-from kapjourney.auth.passwords import hash_password
 from kapjourney.clock import now
 from kapjourney.domain.enums import Role
-from kapjourney.domain.models import Alert, Clinic, ClinicianAssignment, TotpCredential, User
-from kapjourney.domain.safety import SYMPTOM_ITEMS
-from kapjourney.domain.schemas import Actor
-from kapjourney.seed import CLINIC_TZ, STAFF_PASSWORD
-from kapjourney.services import symptoms
-from kapjourney.services.protocol import ensure_clinic_defaults
-from tests.browser.conftest import PHONE, serious_violations, shot, sign_in
-from tests.browser.people import invite_client_of_sam
+from kapjourney.domain.models import ClinicianAssignment, TotpCredential, User
+from tests.browser.conftest import PHONE, sign_in
+from tests.browser.journeys import check_page
+from tests.browser.people import invite_client_of_sam, make_clinic, send_urgent_report, with_db
 
 LENA = "lena.ward@larkspur.example"
 CORA = "cora.bell@larkspur.example"
@@ -54,43 +48,19 @@ ANDROID = (
 )
 
 
-def _with_db(db_url: str, work):
-    engine = db.make_engine(db_url)
-    try:
-        with db.session_scope(engine) as s:
-            return work(s)
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def larkspur(app_db_url) -> dict[str, int]:
     """The clinic, its staff, and Pip and Wren (Cora's clients, dosed 25 hours ago): their
     dosing session ids by email."""
-    db_url = app_db_url
-
-    def staff(s):
-        clinic = Clinic(name="Larkspur", slug="larkspur", timezone=CLINIC_TZ)
-        s.add(clinic)
-        s.flush()
-        ensure_clinic_defaults(s, clinic_id=clinic.id)
-        hashed = hash_password(STAFF_PASSWORD)
-        for email, name, role in STAFF:
-            s.add(
-                User(
-                    clinic_id=clinic.id,
-                    role=role,
-                    email=email,
-                    display_name=name,
-                    timezone=CLINIC_TZ,
-                    password_hash=hashed,
-                )
-            )
-
-    _with_db(db_url, staff)
+    make_clinic(app_db_url, name="Larkspur", slug="larkspur", staff=STAFF)
     return {
         email: invite_client_of_sam(
-            db_url, email=email, name=name, password=PASSWORD, dosed_hours_ago=25, clinician=CORA
+            app_db_url,
+            email=email,
+            name=name,
+            password=PASSWORD,
+            dosed_hours_ago=25,
+            clinician=CORA,
         )
         for email, name in ((PIP, "Pip Lark"), (WREN, "Wren Lark"))
     }
@@ -103,7 +73,7 @@ def _staff_context(browser, app_url: str, db_url: str, email: str):
         user = s.exec(select(User).where(User.email == email)).one()
         return sessions.create_session(s, user=user, ip="127.0.0.1", user_agent=ANDROID)
 
-    token = _with_db(db_url, work)
+    token = with_db(db_url, work)
     context = browser.new_context(base_url=app_url, user_agent=ANDROID, **PHONE)
     context.add_cookies(
         [
@@ -120,29 +90,7 @@ def _staff_context(browser, app_url: str, db_url: str, email: str):
 
 
 def _urgent_report(db_url: str, email: str, dosing_id: int) -> int:
-    def work(s):
-        client = s.exec(select(User).where(User.email == email)).one()
-        result = symptoms.submit_report(
-            session=s,
-            actor=Actor.from_user(client),
-            dosing_session_id=dosing_id,
-            offset_minutes=1440,
-            submission_id=f"lifecycle-{dosing_id}-0001",
-            answers={key: 0 for key, _ in SYMPTOM_ITEMS} | {"urinary": 2},
-        )
-        assert result.tier == "urgent"
-        return s.exec(select(Alert.id).where(Alert.client_id == client.id)).one()
-
-    return _with_db(db_url, work)
-
-
-def _check(page: Page, name: str) -> None:
-    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)
-    shot(page, name)
-    found = serious_violations(page)
-    assert found == [], f"{name}: {found}"
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{name} scrolls sideways ({width}px)"
+    return send_urgent_report(db_url, email=email, dosing_id=dosing_id, tag="lifecycle")
 
 
 def test_a_deactivated_clinicians_open_pages_stop_at_their_next_event(
@@ -173,7 +121,7 @@ def test_a_deactivated_clinicians_open_pages_stop_at_their_next_event(
     expect(card).to_have_attribute("data-active", "true")
     expect(admin.locator(".kj-staff").filter(has_text="Lena Ward")).to_contain_text("You")
     admin.mouse.move(200, 800)
-    _check(admin, "lifecycle-01-team-phone")
+    check_page(admin, "lifecycle-01-team-phone")
 
     card.get_by_role("button", name="Deactivate Cora Bell").click()
     dialog = admin.get_by_role("alertdialog")
@@ -181,7 +129,7 @@ def test_a_deactivated_clinicians_open_pages_stop_at_their_next_event(
     dialog.get_by_role("button", name="Deactivate").click()  # no successor chosen yet
     expect(dialog.locator("#team-successor-error")).to_contain_text("Choose an active clinician")
     dialog.get_by_label("Who takes over their clients and alerts").select_option(label="Sol Reyes")
-    _check(admin, "lifecycle-02-deactivate-dialog-phone")
+    check_page(admin, "lifecycle-02-deactivate-dialog-phone")
     dialog.get_by_role("button", name="Deactivate").click()
     expect(dialog).to_be_hidden()
     expect(card).to_have_attribute("data-active", "false")
@@ -212,7 +160,7 @@ def test_a_deactivated_clinicians_open_pages_stop_at_their_next_event(
         rows = s.exec(select(ClinicianAssignment)).all()
         return ids, {(r.clinician_id, r.client_id) for r in rows}
 
-    ids, pairs = _with_db(app_db_url, carers)
+    ids, pairs = with_db(app_db_url, carers)
     assert {(ids[SOL], ids[PIP]), (ids[SOL], ids[WREN])} <= pairs
     assert not any(clinician == ids[CORA] for clinician, _ in pairs)
     cora.close()
@@ -231,7 +179,7 @@ def test_an_admin_resets_a_clients_password_and_she_sets_a_new_one(
     dialog.get_by_role("button", name="Reset password").click()
     link = dialog.locator("#team-invite-link")
     expect(link).to_have_value(re.compile(r"/invite#[A-Za-z0-9_-]{40,}$"))
-    _check(admin, "lifecycle-03-reset-link-phone")
+    check_page(admin, "lifecycle-03-reset-link-phone")
     invite_url = link.input_value()
 
     pip = browser.new_context(base_url=app_url, **PHONE)
@@ -269,7 +217,7 @@ def test_signing_out_of_all_devices_signs_out_the_other_phone_too(browser, app_u
     expect(section.locator('.kj-sign-in[data-this="true"]')).to_contain_text("This device")
     expect(section.locator('.kj-sign-in[data-this="true"]')).to_contain_text("Chrome on Android")
     section.scroll_into_view_if_needed()
-    _check(here, "lifecycle-04-settings-devices-phone")
+    check_page(here, "lifecycle-04-settings-devices-phone")
 
     section.get_by_role("button", name="Sign out of all devices").click()
     confirm = here.get_by_role("alertdialog")
@@ -294,7 +242,7 @@ def test_an_admin_resets_a_lost_phones_two_step_sign_in(browser, app_url, app_db
         s.add(TotpCredential(user_id=sol.id, secret_encrypted="x" * 100, confirmed_at=now()))
         return sol.id
 
-    sol_id = _with_db(app_db_url, enrolled)
+    sol_id = with_db(app_db_url, enrolled)
     sols = _staff_context(browser, app_url, app_db_url, SOL)
     his = sols.new_page()
     his.goto("/clinician")
@@ -313,7 +261,7 @@ def test_an_admin_resets_a_lost_phones_two_step_sign_in(browser, app_url, app_db
     card.get_by_role("button", name="Reset two-step sign-in of Sol Reyes").click()
     confirm = page.get_by_role("alertdialog")
     expect(confirm).to_contain_text("set up an authenticator app again")
-    _check(page, "lifecycle-05-two-step-reset-phone")
+    check_page(page, "lifecycle-05-two-step-reset-phone")
     confirm.get_by_role("button", name="Reset two-step").click()
     expect(confirm).to_be_hidden()
     expect(card).to_contain_text("Two-step off")
@@ -321,7 +269,7 @@ def test_an_admin_resets_a_lost_phones_two_step_sign_in(browser, app_url, app_db
     def left(s):
         return s.exec(select(TotpCredential).where(TotpCredential.user_id == sol_id)).all()
 
-    assert _with_db(app_db_url, left) == []
+    assert with_db(app_db_url, left) == []
     his.locator("#nav-alerts").click()  # his next event
     expect(his).to_have_url(re.compile(r"/signin/?$"))
     sols.close()

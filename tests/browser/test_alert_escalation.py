@@ -28,20 +28,19 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from kapjourney import db
-from kapjourney.auth.passwords import hash_password
 from kapjourney.clock import now
 from kapjourney.domain.enums import Role
-from kapjourney.domain.models import Alert, AuditEvent, Clinic, User
+from kapjourney.domain.models import Alert, AuditEvent, User
 from kapjourney.domain.reminders import ALERT_ESCALATED
 from kapjourney.domain.safety import SYMPTOM_ITEMS
 from kapjourney.domain.schemas import Actor
 from kapjourney.notifications.messages import MESSAGES
 from kapjourney.routes import ALERTS, report_url
-from kapjourney.seed import CLINIC_TZ, STAFF_PASSWORD
+from kapjourney.seed import STAFF_PASSWORD
 from kapjourney.services import reminders
-from kapjourney.services.protocol import ensure_clinic_defaults
-from tests.browser.conftest import serious_violations, shot, sign_in
-from tests.browser.people import invite_client_of_sam
+from tests.browser.conftest import sign_in
+from tests.browser.journeys import check_page, resolve_in_dialog
+from tests.browser.people import invite_client_of_sam, make_clinic, with_db
 from tests.push_service import make_subscription
 from tests.reminder_support import FORBIDDEN
 
@@ -56,30 +55,6 @@ STAFF = (
 )
 CLIENT, CLIENT_NAME, PASSWORD = "quinn@harbourlane.example", "Quinn Abernathy", "tidal river stone"
 ESCALATED_TAG = "kj-inbox-escalated"
-
-
-def _clinic_with_staff(db_url: str) -> None:
-    engine = db.make_engine(db_url)
-    try:
-        with db.session_scope(engine) as s:
-            clinic = Clinic(name="Harbour Lane", slug="harbour-lane", timezone=CLINIC_TZ)
-            s.add(clinic)
-            s.flush()
-            ensure_clinic_defaults(s, clinic_id=clinic.id)
-            hashed = hash_password(STAFF_PASSWORD)
-            for email, name, role in STAFF:
-                s.add(
-                    User(
-                        clinic_id=clinic.id,
-                        role=role,
-                        email=email,
-                        display_name=name,
-                        timezone=CLINIC_TZ,
-                        password_hash=hashed,
-                    )
-                )
-    finally:
-        engine.dispose()
 
 
 def _register_phones(db_url: str, app_url: str, service) -> dict[str, dict]:
@@ -106,15 +81,6 @@ def _register_phones(db_url: str, app_url: str, service) -> dict[str, dict]:
     return phones
 
 
-def _with_db(db_url: str, work):
-    engine = db.make_engine(db_url)
-    try:
-        with db.session_scope(engine) as s:
-            return work(s)
-    finally:
-        engine.dispose()
-
-
 def _alert_of_client(s) -> Alert:
     client = s.exec(select(User).where(User.email == CLIENT)).one()
     return s.exec(select(Alert).where(Alert.client_id == client.id)).one()
@@ -128,7 +94,7 @@ def _age(db_url: str, minutes: int) -> None:
         alert.created_at = now() - timedelta(minutes=minutes)
         s.add(alert)
 
-    _with_db(db_url, work)
+    with_db(db_url, work)
 
 
 def _pushes(service, phone: dict, tag: str) -> list:
@@ -146,15 +112,6 @@ def _wait_for_pushes(service, phones: dict[str, dict], tag: str, timeout: float 
         if all(got.values()) or time.monotonic() > deadline:
             return got
         time.sleep(0.25)
-
-
-def _check(page: Page, name: str) -> None:
-    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)
-    shot(page, name)
-    found = serious_violations(page)
-    assert found == [], f"{name}: {found}"
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{name} scrolls sideways ({width}px)"
 
 
 def _open_inbox(page: Page) -> None:
@@ -207,14 +164,14 @@ def _audited(db_url: str, alert_id: int) -> dict[str, list[tuple]]:
             "protocol": [(by.get(actor), detail) for actor, detail in changed],
         }
 
-    return _with_db(db_url, work)
+    return with_db(db_url, work)
 
 
 def test_an_unacknowledged_urgent_alert_escalates_to_the_clinic_and_is_resolved(
     browser, app_url, app_db_url, app_push_service, desktop, phone
 ):
     service = app_push_service
-    _clinic_with_staff(app_db_url)
+    make_clinic(app_db_url, name="Harbour Lane", slug="harbour-lane", staff=STAFF)
     dosing_id = invite_client_of_sam(
         app_db_url,
         email=CLIENT,
@@ -234,7 +191,7 @@ def test_an_unacknowledged_urgent_alert_escalates_to_the_clinic_and_is_resolved(
         _open_inbox(desktop)
 
         _send_urgent_report(phone, dosing_id)
-        alert_id = _with_db(app_db_url, lambda s: _alert_of_client(s).id)
+        alert_id = with_db(app_db_url, lambda s: _alert_of_client(s).id)
         rows = {
             name: page.locator(f'.kj-inbox-alert[data-alert="{alert_id}"]')
             for name, page in (("desktop", desktop), ("tablet", tablet))
@@ -247,7 +204,7 @@ def test_an_unacknowledged_urgent_alert_escalates_to_the_clinic_and_is_resolved(
 
         _age(app_db_url, 16)  # past the default 15 minutes, short of the clinic's 20
         time.sleep(8)  # four of the worker's ticks
-        assert _with_db(app_db_url, lambda s: _alert_of_client(s).escalated_at) is None
+        assert with_db(app_db_url, lambda s: _alert_of_client(s).escalated_at) is None
         assert not any(_pushes(service, p, ESCALATED_TAG) for p in phones.values())
 
         _age(app_db_url, 21)
@@ -256,7 +213,7 @@ def test_an_unacknowledged_urgent_alert_escalates_to_the_clinic_and_is_resolved(
             expect(row).to_have_attribute("data-status", "open")
         for size, page in (("desktop", desktop), ("tablet", tablet)):
             assert page.evaluate("window.__kjSamePage === true"), f"the {size} inbox reloaded"
-            _check(page, f"escalation-{size}-01-escalated")
+            check_page(page, f"escalation-{size}-01-escalated")
 
         got = _wait_for_pushes(service, phones, ESCALATED_TAG)
         message = MESSAGES[ALERT_ESCALATED]
@@ -276,17 +233,15 @@ def test_an_unacknowledged_urgent_alert_escalates_to_the_clinic_and_is_resolved(
         alert = desktop.locator("#alerts-panel .kj-alert").first
         expect(alert.locator(".kj-escalated")).to_be_visible()
         alert.get_by_role("button", name="Resolve").click()
-        dialog = desktop.get_by_role("dialog")
-        dialog.get_by_role("button", name="Resolve alert").click()
-        expect(dialog.locator("#resolve-note-error")).to_contain_text("Write a short note")
-        expect(dialog.locator("#resolve-outcome-error")).to_contain_text("Choose what came of it")
-        dialog.get_by_label("What came of it").select_option("referred")
-        dialog.get_by_label("What was done").fill("Called her; urgent GP review booked today.")
-        _check(desktop, "escalation-desktop-02-resolve-on-client-page")
-        dialog.get_by_role("button", name="Resolve alert").click()
-        expect(dialog).to_be_hidden()
+        resolve_in_dialog(
+            desktop,
+            form="resolve",
+            outcome="referred",
+            note="Called her; urgent GP review booked today.",
+            name="escalation-desktop-02-resolve-on-client-page",
+        )
         expect(alert).to_have_attribute("data-status", "resolved")
-        _check(desktop, "escalation-desktop-03-resolved")
+        check_page(desktop, "escalation-desktop-03-resolved")
         expect(rows["tablet"]).to_have_count(0, timeout=20_000)  # gone from Ines's open inbox
     finally:
         tablet_context.close()

@@ -9,18 +9,17 @@ would), so no other browser test's seeded client is touched.
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from kapjourney import db
-from kapjourney.domain.models import CheckIn, Clinic, ClinicProtocol
+from kapjourney.domain.models import Clinic, ClinicProtocol
 from kapjourney.seed import CLINIC_TZ
 from tests.browser.conftest import serious_violations, shot, sign_in
-from tests.browser.people import make_client
+from tests.browser.journeys import tap
+from tests.browser.people import checkins_of, make_client, wait_for_checkins
 
 EMAIL = "quinn.checkin@riverbend.example"
 PASSWORD = "quiet morning harbour"
@@ -34,36 +33,11 @@ def _late_window_all_day(session: Session, clinic: Clinic) -> None:
     session.add(protocol)
 
 
-def _rows(db_url: str, client_id: int) -> list[CheckIn]:
-    engine = db.make_engine(db_url)
-    try:
-        with db.session_scope(engine) as s:
-            return list(s.exec(select(CheckIn).where(CheckIn.client_id == client_id)).all())
-    finally:
-        engine.dispose()
-
-
-def _eventually(db_url: str, client_id: int, check, timeout: float = 15) -> list[CheckIn]:
-    """The client's rows once ``check(rows)`` holds (the page saves over a websocket)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = _rows(db_url, client_id)
-        if check(rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.25)
-
-
 def _check_page(page, name: str) -> None:
     shot(page, name)
     assert serious_violations(page) == [], name
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{name} scrolls sideways on a phone ({width}px)"
-
-
-def _tap(page, scale: str, word: str) -> None:
-    choice = page.locator(f"#scale-{scale}").get_by_role("radio", name=word, exact=True)
-    choice.click()
-    expect(choice).to_be_checked()
 
 
 def test_three_taps_then_changes_update_the_same_day(phone, app_db_url):
@@ -83,26 +57,26 @@ def test_three_taps_then_changes_update_the_same_day(phone, app_db_url):
     _check_page(phone, "checkin-01-new")
 
     # Three taps: mood, anxiety, sleep. The third one saves the day's check-in.
-    _tap(phone, "mood", "Good")
-    _tap(phone, "anxiety", "Calm")
-    _tap(phone, "sleep", "Okay")
+    tap(phone, "mood", "Good")
+    tap(phone, "anxiety", "Calm")
+    tap(phone, "sleep", "Okay")
     expect(phone.locator("#saved")).to_have_text(
         re.compile(r"Saved for today at \d{1,2}:\d\d [ap]m")
     )
-    rows = _eventually(app_db_url, client_id, lambda r: r and r[0].status == "submitted")
+    rows = wait_for_checkins(app_db_url, client_id, lambda r: r and r[0].status == "submitted")
     assert [(r.status, r.mood, r.anxiety, r.sleep, r.late) for r in rows] == [
         ("submitted", 4, 1, 3, False)
     ]
     _check_page(phone, "checkin-02-saved")
 
     # Change the mood, add energy and a note, and save again: still one entry for the day.
-    _tap(phone, "mood", "Very good")
-    _tap(phone, "energy", "High")
+    tap(phone, "mood", "Very good")
+    tap(phone, "energy", "High")
     note = phone.get_by_label("A note for yourself or your care team (optional)")
     note.fill("A walk by the water helped.")
     expect(phone.locator("#checkin-note-count")).to_have_text("27 / 500")
     phone.get_by_role("button", name="Save").click()
-    rows = _eventually(
+    rows = wait_for_checkins(
         app_db_url, client_id, lambda r: r and r[0].note == "A walk by the water helped."
     )
     assert [(r.status, r.mood, r.energy, r.note) for r in rows] == [
@@ -119,7 +93,7 @@ def test_three_taps_then_changes_update_the_same_day(phone, app_db_url):
     expect(error).to_contain_text("Please shorten it by 122 characters.")
     expect(note).to_have_value(long_note)
     _check_page(phone, "checkin-03-long-note")
-    rows = _eventually(app_db_url, client_id, lambda r: r and len(r[0].note) > 500)
+    rows = wait_for_checkins(app_db_url, client_id, lambda r: r and len(r[0].note) > 500)
     assert len(rows) == 1 and rows[0].note == long_note
 
     # Back later: the draft note is still there, with its message.
@@ -127,19 +101,19 @@ def test_three_taps_then_changes_update_the_same_day(phone, app_db_url):
     expect(note).to_have_value(long_note)
     expect(error).to_contain_text("Notes can be up to 500 characters")
     expect(phone.locator("#scale-mood").get_by_role("radio", name="Very good")).to_be_checked()
-    assert len(_rows(app_db_url, client_id)) == 1
+    assert len(checkins_of(app_db_url, client_id)) == 1
 
     # Yesterday, while its window is open: a late entry, also in three taps.
     phone.locator("#day-switch").get_by_role("radio", name="Yesterday").click()
     expect(phone.locator("#late")).to_have_text("Late entry")
     expect(phone.locator("#late-hint")).to_contain_text("kept as a late entry")
     _check_page(phone, "checkin-04-yesterday")
-    _tap(phone, "mood", "Low")
-    _tap(phone, "anxiety", "Uneasy")
-    _tap(phone, "sleep", "Poor")
+    tap(phone, "mood", "Low")
+    tap(phone, "anxiety", "Uneasy")
+    tap(phone, "sleep", "Poor")
     expect(phone.locator("#saved")).to_contain_text("Saved for yesterday at")
     yesterday = datetime.now(ZoneInfo(CLINIC_TZ)).date() - timedelta(days=1)
-    rows = _eventually(app_db_url, client_id, lambda r: len(r) == 2)
+    rows = wait_for_checkins(app_db_url, client_id, lambda r: len(r) == 2)
     late = [(r.local_date, r.mood, r.late, r.status) for r in rows if r.late]
     assert late == [(yesterday, 2, True, "submitted")]
     assert [r.late for r in rows if r.local_date != yesterday] == [False]

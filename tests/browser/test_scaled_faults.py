@@ -12,14 +12,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import select
 
-from kapjourney import db
 from kapjourney.domain.models import CheckIn
 from kapjourney.ui.guard import UNAVAILABLE
 from tests.browser import scaled_server
@@ -32,7 +29,8 @@ from tests.browser.conftest import (
     shot,
     sign_in,
 )
-from tests.browser.people import make_client
+from tests.browser.journeys import scale_choice, tap
+from tests.browser.people import make_client, wait_for_checkins
 
 pytestmark = [
     pytest.mark.browser,
@@ -84,24 +82,6 @@ def phone_at(browser, faults):
     context.close()
 
 
-def _rows(db_url: str, client_id: int) -> list[CheckIn]:
-    engine = db.make_engine(db_url)
-    try:
-        with db.session_scope(engine) as s:
-            return list(s.exec(select(CheckIn).where(CheckIn.client_id == client_id)).all())
-    finally:
-        engine.dispose()
-
-
-def _eventually(db_url: str, client_id: int, check, timeout: float = 20) -> list[CheckIn]:
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = _rows(db_url, client_id)
-        if check(rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.25)
-
-
 def _state_keys(redis_url: str) -> list[bytes]:
     """Reflex's per-tab state keys (``<token>_<state path>``) in that Redis."""
     import redis
@@ -113,8 +93,8 @@ def _state_keys(redis_url: str) -> list[bytes]:
         client.close()
 
 
-def _radio(page, scale: str, word: str):
-    return page.locator(f"#scale-{scale}").get_by_role("radio", name=word, exact=True)
+def _saved(faults, client_id: int, check) -> list[CheckIn]:
+    return wait_for_checkins(faults.db_url, client_id, check, timeout=20)
 
 
 def _client(faults, who: str) -> tuple[str, int]:
@@ -148,9 +128,8 @@ def _page_is_calm(page) -> None:
 def test_redis_restart_mid_checkin_then_the_client_carries_on(faults, phone_at):
     email, client_id = _client(faults, "rowan")
     _open_checkin(phone_at, email)
-    _radio(phone_at, "mood", "Good").click()
-    expect(_radio(phone_at, "mood", "Good")).to_be_checked()
-    rows = _eventually(faults.db_url, client_id, lambda r: r and r[0].mood == 4)
+    tap(phone_at, "mood", "Good")
+    rows = _saved(faults, client_id, lambda r: r and r[0].mood == 4)
     assert [(r.status, r.mood) for r in rows] == [("draft", 4)]
 
     # Redis restarts without persistence: every tab's Reflex state is gone.
@@ -160,17 +139,17 @@ def test_redis_restart_mid_checkin_then_the_client_carries_on(faults, phone_at):
 
     # The client taps on. The page reconnects and re-hydrates from the database (the draft),
     # and the session cookie still signs her in: sessions live in PostgreSQL, not in Redis.
-    _radio(phone_at, "anxiety", "Calm").click()
-    expect(_radio(phone_at, "anxiety", "Calm")).to_be_checked(timeout=30_000)
-    expect(_radio(phone_at, "mood", "Good")).to_be_checked()
+    scale_choice(phone_at, "anxiety", "Calm").click()
+    expect(scale_choice(phone_at, "anxiety", "Calm")).to_be_checked(timeout=30_000)
+    expect(scale_choice(phone_at, "mood", "Good")).to_be_checked()
     assert _state_keys(faults.redis.url), "the state did not come back into Redis"
     shot(phone_at, "faults-01-after-redis-restart")
-    _radio(phone_at, "sleep", "Okay").click()
+    scale_choice(phone_at, "sleep", "Okay").click()
     expect(phone_at.locator("#saved")).to_have_text(
         re.compile(r"Saved for today at \d{1,2}:\d\d [ap]m"), timeout=30_000
     )
     assert "/signin" not in phone_at.url
-    rows = _eventually(faults.db_url, client_id, lambda r: r and r[0].status == "submitted")
+    rows = _saved(faults, client_id, lambda r: r and r[0].status == "submitted")
     assert [(r.status, r.mood, r.anxiety, r.sleep) for r in rows] == [("submitted", 4, 1, 3)]
     _page_is_calm(phone_at)
 
@@ -179,12 +158,12 @@ def test_redis_restart_mid_checkin_then_the_client_carries_on(faults, phone_at):
 def test_postgres_restart_shows_a_calm_error_and_loses_nothing(faults, phone_at):
     email, client_id = _client(faults, "sloane")
     _open_checkin(phone_at, email)
-    _radio(phone_at, "mood", "Low").click()
-    _radio(phone_at, "anxiety", "Uneasy").click()
+    scale_choice(phone_at, "mood", "Low").click()
+    scale_choice(phone_at, "anxiety", "Uneasy").click()
     note = phone_at.get_by_label("A note for yourself or your care team (optional)")
     note.fill("Windy evening on the pier.")
     note.blur()
-    rows = _eventually(faults.db_url, client_id, lambda r: r and r[0].note != "")
+    rows = _saved(faults, client_id, lambda r: r and r[0].note != "")
     assert [(r.status, r.mood, r.anxiety, r.note) for r in rows] == [
         ("draft", 2, 3, "Windy evening on the pier.")
     ]
@@ -195,13 +174,13 @@ def test_postgres_restart_shows_a_calm_error_and_loses_nothing(faults, phone_at)
         # form, the form and everything typed and tapped still there.
         typed = "Windy evening on the pier. Slept well after."
         note.fill(typed)
-        _radio(phone_at, "sleep", "Good").click()
+        scale_choice(phone_at, "sleep", "Good").click()
         expect(phone_at.locator("#form-error")).to_have_text(UNAVAILABLE, timeout=30_000)
         _page_is_calm(phone_at)
         expect(note).to_have_value(typed)
         expect(phone_at.locator("#checkin-note-count")).to_have_text(f"{len(typed)} / 500")
         for scale, word in (("mood", "Low"), ("anxiety", "Uneasy"), ("sleep", "Good")):
-            expect(_radio(phone_at, scale, word)).to_be_checked()
+            expect(scale_choice(phone_at, scale, word)).to_be_checked()
         expect(phone_at.locator("#saved")).not_to_contain_text("Saved")
         shot(phone_at, "faults-02-postgres-down")
         assert serious_violations(phone_at) == []
@@ -214,7 +193,7 @@ def test_postgres_restart_shows_a_calm_error_and_loses_nothing(faults, phone_at)
     expect(phone_at.locator("#saved")).to_have_text(
         re.compile(r"Saved for today at \d{1,2}:\d\d [ap]m"), timeout=30_000
     )
-    rows = _eventually(faults.db_url, client_id, lambda r: r and r[0].status == "submitted")
+    rows = _saved(faults, client_id, lambda r: r and r[0].status == "submitted")
     assert [(r.status, r.mood, r.anxiety, r.sleep, r.note) for r in rows] == [
         ("submitted", 2, 3, 4, typed)
     ]

@@ -26,8 +26,15 @@ from kapjourney.domain.errors import NotFound
 from kapjourney.http.two_factor import ENROL_CONFIRM, VERIFY
 from kapjourney.routes import HOME_BY_ROLE, NEXT_BY_STAGE, SIGNIN, SIGNIN_ENROL, SIGNIN_VERIFY
 from kapjourney.services.uow import unit_of_work
-from kapjourney.ui.components.fields import field_error
-from kapjourney.ui.guard import GUARD_ATTR, _fitted, _over_allowance, _reset
+from kapjourney.ui.components.two_factor import code_field, recovery_codes_list, soft_button
+from kapjourney.ui.guard import (
+    GUARD_ATTR,
+    _fitted,
+    _over_allowance,
+    _reset,
+    _unavailable,
+    _unavailable_notice,
+)
 from kapjourney.ui.layout import public_page
 from kapjourney.ui.pages.signin import brand_header
 
@@ -52,32 +59,46 @@ def _whose(cookie_header: str) -> sessions.Pending | str | None:
 
 def pending_step(stage: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Like ``@authorized``, for a sign-in that still owes ``stage`` (the handler reads it with
-    ``current_pending()``); anyone else is sent where they belong."""
+    ``current_pending()``); anyone else is sent where they belong. When the database does not
+    answer, the page gets the guard's calm notice, as under ``@authorized``."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         async def guarded(self: rx.State, *args: Any, **kwargs: Any) -> Any:
             if (refusal := await _over_allowance(self, fn.__qualname__)) is not None:
                 return refusal
-            found = await asyncio.to_thread(_whose, self.router.headers.cookie or "")
-            if not isinstance(found, sessions.Pending) or found.stage != stage:
-                await _reset(self)
-                if isinstance(found, sessions.Pending):
-                    return rx.redirect(NEXT_BY_STAGE[found.stage], replace=True)
-                return rx.redirect(found or SIGNIN, replace=True)
-            if (call := _fitted(fn, args, kwargs)) is None:
-                return None
-            token = _PENDING.set(found)
-            try:
-                return await fn(self, *call[0], **call[1])
-            finally:
-                _PENDING.reset(token)
+            return await _run_pending(self, fn, stage, args, kwargs)
 
         setattr(guarded, GUARD_ATTR, STAFF)
         guarded.__kj_pending__ = stage  # type: ignore[attr-defined]
         return guarded
 
     return decorate
+
+
+async def _run_pending(
+    state: rx.State, fn: Callable[..., Any], stage: str, args: tuple, kwargs: dict
+) -> Any:
+    """``fn`` for the sign-in that owes ``stage``; anyone else is sent away. When the database
+    does not answer, the page gets the guard's calm notice instead of an error."""
+    try:
+        found = await asyncio.to_thread(_whose, state.router.headers.cookie or "")
+        if not isinstance(found, sessions.Pending) or found.stage != stage:
+            await _reset(state)
+            if isinstance(found, sessions.Pending):
+                return rx.redirect(NEXT_BY_STAGE[found.stage], replace=True)
+            return rx.redirect(found or SIGNIN, replace=True)
+        if (call := _fitted(fn, args, kwargs)) is None:
+            return None
+        token = _PENDING.set(found)
+        try:
+            return await fn(state, *call[0], **call[1])
+        finally:
+            _PENDING.reset(token)
+    except Exception as error:
+        if not _unavailable(error):
+            raise
+        return _unavailable_notice(state, fn, args, kwargs, error)
 
 
 def current_pending() -> sessions.Pending:
@@ -128,118 +149,107 @@ def _sign_out_link() -> rx.Component:
     )
 
 
-def _code_input(recovery: bool) -> rx.Component:
-    label = "Recovery code" if recovery else "6-digit code"
-    hint = (
-        "One of the codes you saved when you set up two-step sign-in, like abcd-efgh-jk."
-        if recovery
-        else "From the authenticator app on your phone."
-    )
-    props: dict[str, Any] = (
-        {"auto_complete": "off", "max_length": 14, "input_mode": "text", "spell_check": False}
-        if recovery
-        else {"auto_complete": "one-time-code", "max_length": 6, "input_mode": "numeric"}
-    )
-    return rx.vstack(
-        rx.el.label(label, html_for="verify-code", font_weight="500", font_size="15px"),
-        rx.input(
-            id="verify-code",
-            name="code",
-            size="3",
-            width="100%",
-            aria_describedby="verify-code-hint verify-code-error",
-            aria_invalid="false",
-            auto_capitalize="none",
-            key="recovery" if recovery else "totp",
-            **props,
-        ),
-        rx.text(hint, size="2", color_scheme="gray", id="verify-code-hint"),
-        field_error("", "verify-code-error"),
-        spacing="1",
-        width="100%",
-        align="start",
-    )
-
-
-def _form_error(form_id: str) -> rx.Component:
-    return rx.text(
-        "",
-        id=f"{form_id}-form-error",
-        role="alert",
-        size="2",
-        color_scheme="red",
-        weight="medium",
-        display="none",
-    )
-
-
-@public_page(SIGNIN_VERIFY, "Two-step sign-in", on_load=VerifyState.load)
-def verify_page() -> rx.Component:
-    return rx.vstack(
-        brand_header("One more step: the code from your authenticator app."),
-        rx.card(
-            rx.form(
-                rx.vstack(
-                    rx.cond(VerifyState.use_recovery, _code_input(True), _code_input(False)),
-                    rx.button(
-                        rx.cond(
-                            VerifyState.use_recovery,
-                            "Use a code from my app instead",
-                            "Use a recovery code instead",
-                        ),
-                        type="button",
-                        variant="ghost",
-                        size="2",
-                        on_click=VerifyState.toggle_recovery(~VerifyState.use_recovery),
-                        id="toggle-recovery",
-                    ),
-                    rx.hstack(
-                        rx.el.input(
-                            type="checkbox",
-                            id="verify-trust",
-                            name="trust_device",
-                            value="on",
-                            style={"width": "20px", "height": "20px", "margin": "2px 0 0"},
-                        ),
-                        rx.el.label(
-                            "Trust this browser for 30 days",
-                            rx.text(
-                                "Skip this step here. Only on a device that is yours alone.",
-                                size="2",
-                                color_scheme="gray",
-                                as_="span",
-                                display="block",
-                            ),
-                            html_for="verify-trust",
-                            font_size="15px",
-                        ),
-                        spacing="2",
-                        align="start",
-                        width="100%",
-                    ),
-                    _form_error("verify"),
-                    rx.button(
-                        "Continue", type="submit", size="3", width="100%", id="verify-submit"
-                    ),
-                    spacing="4",
-                    width="100%",
-                ),
-                id="verify",
-                no_validate=True,
-                method="post",
-                action=VERIFY,
-                on_submit=rx.call_script(
-                    "window.kj.twoFactor.submit('verify', '/auth/two-factor/verify')"
-                ),
-                width="100%",
+def _code_form(
+    form_id: str, action: str, submit: Any, label: str, *fields: rx.Component, spacing: str
+) -> rx.Component:
+    """A form that kj.js posts to ``action`` (``submit`` is its constant script call); the
+    reply's errors show at ``{form_id}-code-error`` and ``{form_id}-form-error``."""
+    return rx.form(
+        rx.vstack(
+            *fields,
+            rx.text(
+                "",
+                id=f"{form_id}-form-error",
+                role="alert",
+                size="2",
+                color_scheme="red",
+                weight="medium",
+                display="none",
             ),
-            size="3",
+            rx.button(label, type="submit", size="3", width="100%", id=f"{form_id}-submit"),
+            spacing=spacing,
             width="100%",
         ),
+        id=form_id,
+        no_validate=True,
+        method="post",
+        action=action,
+        on_submit=submit,
+        width="100%",
+    )
+
+
+def _two_step_page(subtitle: str, *card: rx.Component) -> rx.Component:
+    return rx.vstack(
+        brand_header(subtitle),
+        rx.card(*card, size="3", width="100%"),
         _sign_out_link(),
         align="center",
         spacing="4",
         width="100%",
+    )
+
+
+def _trust_checkbox() -> rx.Component:
+    return rx.hstack(
+        rx.el.input(
+            type="checkbox",
+            id="verify-trust",
+            name="trust_device",
+            value="on",
+            style={"width": "20px", "height": "20px", "margin": "2px 0 0"},
+        ),
+        rx.el.label(
+            "Trust this browser for 30 days",
+            rx.text(
+                "Skip this step here. Only on a device that is yours alone.",
+                size="2",
+                color_scheme="gray",
+                as_="span",
+                display="block",
+            ),
+            html_for="verify-trust",
+            font_size="15px",
+        ),
+        spacing="2",
+        align="start",
+        width="100%",
+    )
+
+
+def _verify_code(recovery: bool) -> rx.Component:
+    if recovery:
+        hint = "One of the codes you saved when you set up two-step sign-in, like abcd-efgh-jk."
+        return code_field("verify", "Recovery code", hint=hint, recovery=True, key="recovery")
+    hint = "From the authenticator app on your phone."
+    return code_field("verify", "6-digit code", hint=hint, key="totp")
+
+
+@public_page(SIGNIN_VERIFY, "Two-step sign-in", on_load=VerifyState.load)
+def verify_page() -> rx.Component:
+    return _two_step_page(
+        "One more step: the code from your authenticator app.",
+        _code_form(
+            "verify",
+            VERIFY,
+            rx.call_script("window.kj.twoFactor.submit('verify', '/auth/two-factor/verify')"),
+            "Continue",
+            rx.cond(VerifyState.use_recovery, _verify_code(True), _verify_code(False)),
+            rx.button(
+                rx.cond(
+                    VerifyState.use_recovery,
+                    "Use a code from my app instead",
+                    "Use a recovery code instead",
+                ),
+                type="button",
+                variant="ghost",
+                size="2",
+                on_click=VerifyState.toggle_recovery(~VerifyState.use_recovery),
+                id="toggle-recovery",
+            ),
+            _trust_checkbox(),
+            spacing="4",
+        ),
     )
 
 
@@ -320,12 +330,9 @@ def _enrol_steps() -> rx.Component:
                     variant="ghost",
                     style={"word_break": "break-word", "letter_spacing": "0.05em"},
                 ),
-                rx.button(
-                    rx.icon("copy", size=16, aria_hidden="true"),
+                soft_button(
+                    "copy",
                     "Copy",
-                    type="button",
-                    variant="soft",
-                    size="2",
                     on_click=rx.set_clipboard(EnrolState.secret),
                     aria_label="Copy the setup key",
                 ),
@@ -339,45 +346,15 @@ def _enrol_steps() -> rx.Component:
         _step(
             "3",
             "Enter the code the app shows",
-            rx.form(
-                rx.vstack(
-                    rx.vstack(
-                        rx.el.label("6-digit code", html_for="enrol-code", font_weight="500"),
-                        rx.input(
-                            id="enrol-code",
-                            name="code",
-                            size="3",
-                            width="100%",
-                            max_length=6,
-                            input_mode="numeric",
-                            auto_complete="one-time-code",
-                            aria_describedby="enrol-code-error",
-                            aria_invalid="false",
-                        ),
-                        field_error("", "enrol-code-error"),
-                        spacing="1",
-                        width="100%",
-                        align="start",
-                    ),
-                    _form_error("enrol"),
-                    rx.button(
-                        "Turn on two-step sign-in",
-                        type="submit",
-                        size="3",
-                        width="100%",
-                        id="enrol-submit",
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-                id="enrol",
-                no_validate=True,
-                method="post",
-                action=ENROL_CONFIRM,
-                on_submit=rx.call_script(
+            _code_form(
+                "enrol",
+                ENROL_CONFIRM,
+                rx.call_script(
                     "window.kj.twoFactor.submit('enrol', '/auth/two-factor/enrol/confirm')"
                 ),
-                width="100%",
+                "Turn on two-step sign-in",
+                code_field("enrol", "6-digit code"),
+                spacing="3",
             ),
         ),
         spacing="5",
@@ -401,34 +378,17 @@ def _recovery_codes_step() -> rx.Component:
             "once. Keep them somewhere safe, away from your phone. They are shown only now.",
             size="2",
         ),
-        rx.el.ol(
-            id="recovery-codes",
-            style={
-                "font_family": "var(--code-font-family)",
-                "font_size": "17px",
-                "line_height": "1.9",
-                "columns": "2",
-                "padding_left": "28px",
-                "margin": "0",
-                "width": "100%",
-            },
-        ),
+        recovery_codes_list(list_id="recovery-codes"),
         rx.hstack(
-            rx.button(
-                rx.icon("download", size=16, aria_hidden="true"),
+            soft_button(
+                "download",
                 "Download as text",
-                type="button",
-                variant="soft",
-                size="2",
                 on_click=rx.call_script("window.kj.twoFactor.download()"),
                 id="recovery-codes-download",
             ),
-            rx.button(
-                rx.icon("copy", size=16, aria_hidden="true"),
+            soft_button(
+                "copy",
                 "Copy",
-                type="button",
-                variant="soft",
-                size="2",
                 on_click=rx.call_script("window.kj.twoFactor.copy()"),
                 id="recovery-codes-copy",
             ),
@@ -457,24 +417,16 @@ def _recovery_codes_step() -> rx.Component:
 
 @public_page(SIGNIN_ENROL, "Set up two-step sign-in", on_load=EnrolState.load)
 def enrol_page() -> rx.Component:
-    return rx.vstack(
-        brand_header("Set up two-step sign-in. Staff sign in with a password and a code."),
-        rx.card(
-            rx.cond(
-                EnrolState.failed,
-                rx.callout(
-                    "Two-step sign-in is already set up for you. Sign in again.",
-                    icon="info",
-                    width="100%",
-                ),
-                rx.cond(EnrolState.ready, _enrol_steps()),
+    return _two_step_page(
+        "Set up two-step sign-in. Staff sign in with a password and a code.",
+        rx.cond(
+            EnrolState.failed,
+            rx.callout(
+                "Two-step sign-in is already set up for you. Sign in again.",
+                icon="info",
+                width="100%",
             ),
-            _recovery_codes_step(),
-            size="3",
-            width="100%",
+            rx.cond(EnrolState.ready, _enrol_steps()),
         ),
-        _sign_out_link(),
-        align="center",
-        spacing="4",
-        width="100%",
+        _recovery_codes_step(),
     )

@@ -13,8 +13,10 @@ from kapjourney.domain.errors import NotFound
 from kapjourney.domain.team_views import SessionRow
 from kapjourney.services import team
 from kapjourney.services.validation import record_id
+from kapjourney.ui.components.dialogs import dialog, dialog_actions
 from kapjourney.ui.components.fields import field_error
 from kapjourney.ui.components.panel import panel
+from kapjourney.ui.components.sign_ins import sign_in_item
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.layout import SIGN_OUT
 
@@ -84,93 +86,56 @@ S = DevicesState
 
 
 def _sign_in(row: SessionRow) -> rx.Component:
-    return rx.el.li(
+    return sign_in_item(
+        row,
         rx.hstack(
-            rx.vstack(
-                rx.hstack(
-                    rx.icon("monitor-smartphone", size=18, aria_hidden="true"),
-                    rx.text(row.device, weight="bold", size="3"),
-                    rx.cond(
-                        row.this_device,
-                        rx.badge("This device", color_scheme="indigo", high_contrast=True),
-                    ),
-                    spacing="2",
-                    align="center",
-                    wrap="wrap",
-                ),
-                rx.text("Signed in ", row.started, size="2"),
-                rx.text("Last active ", row.last_seen, size="1", color_scheme="gray"),
-                spacing="1",
-                flex="1",
-                min_width="0",
-            ),
+            rx.icon("monitor-smartphone", size=18, aria_hidden="true"),
+            rx.text(row.device, weight="bold", size="3"),
             rx.cond(
-                ~row.this_device,
-                rx.button(
-                    "Sign out",
-                    on_click=S.sign_out(row.session_id),
-                    variant="soft",
-                    color_scheme="gray",
-                    size="2",
-                    aria_label="Sign out " + row.device + ", signed in " + row.started,
-                ),
+                row.this_device,
+                rx.badge("This device", color_scheme="indigo", high_contrast=True),
             ),
-            spacing="3",
-            align="start",
-            width="100%",
+            spacing="2",
+            align="center",
+            wrap="wrap",
         ),
-        padding_y="10px",
-        border_top=f"1px solid {rx.color('gray', 4)}",
-        list_style="none",
+        rx.text("Signed in ", row.started, size="2"),
+        rx.text("Last active ", row.last_seen, size="1", color_scheme="gray"),
+        on_sign_out=S.sign_out(row.session_id),
+        sign_out_label="Sign out " + row.device + ", signed in " + row.started,
         class_name="kj-sign-in",
-        data_this=rx.cond(row.this_device, "true", "false"),
     )
 
 
 def _confirm() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                rx.icon("log-out", size=18, aria_hidden="true"),
-                "Sign out of all devices",
-                variant="soft",
-                color_scheme="red",
-                high_contrast=True,
-                size="3",
-                width="100%",
-                id="sign-out-everywhere",
-            )
+    return dialog(
+        "Sign out of all devices?",
+        dialog_actions(
+            "Sign out everywhere",
+            confirm_id="sign-out-everywhere-confirm",
+            margin_top="16px",
+            # Entries saved on this phone are sent first (or the person agrees to drop them),
+            # as the menu's "Sign out" does (assets/js/pwa.js); then the server.
+            on_click=rx.call_script(
+                "window.kjPwa ? window.kjPwa.prepareSignOut() : true",
+                callback=S.sign_out_everywhere,
+            ),
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Sign out of all devices?"),
-            rx.alert_dialog.description(
-                "Every phone and computer signed in to your account is signed out, this one "
-                "too. You can sign in again with your password.",
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Back", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Sign out everywhere",
-                    color_scheme="red",
-                    high_contrast=True,
-                    # Entries saved on this phone are sent first (or the person agrees to drop
-                    # them), as the menu's "Sign out" does (assets/js/pwa.js); then the server.
-                    on_click=rx.call_script(
-                        "window.kjPwa ? window.kjPwa.prepareSignOut() : true",
-                        callback=S.sign_out_everywhere,
-                    ),
-                    id="sign-out-everywhere-confirm",
-                ),
-                spacing="2",
-                justify="end",
-                width="100%",
-                margin_top="16px",
-            ),
-            max_width="440px",
+        description="Every phone and computer signed in to your account is signed out, this "
+        "one too. You can sign in again with your password.",
+        trigger=rx.button(
+            rx.icon("log-out", size=18, aria_hidden="true"),
+            "Sign out of all devices",
+            variant="soft",
+            color_scheme="red",
+            high_contrast=True,
+            size="3",
+            width="100%",
+            id="sign-out-everywhere",
         ),
         open=S.confirming,
         on_open_change=S.confirm,
+        max_width="440px",
     )
 
 

@@ -11,8 +11,8 @@ import reflex as rx
 from kapjourney.auth import two_factor
 from kapjourney.domain.enums import Role
 from kapjourney.domain.errors import NotFound
-from kapjourney.ui.components.fields import field_error
 from kapjourney.ui.components.panel import panel
+from kapjourney.ui.components.two_factor import code_field, recovery_codes_list, soft_button
 from kapjourney.ui.guard import authorized, call_service, current_actor
 
 AGAIN = "That did not go through. Please reload the page and try again."
@@ -106,27 +106,11 @@ def _new_codes() -> rx.Component:
             "The old codes no longer work. Save these somewhere safe: they are shown only now.",
             size="2",
         ),
-        rx.el.ol(
-            rx.foreach(T.new_codes, lambda code: rx.el.li(code)),
-            id="new-recovery-codes",
-            style={
-                "font_family": "var(--code-font-family)",
-                "font_size": "17px",
-                "line_height": "1.9",
-                "columns": "2",
-                "padding_left": "28px",
-                "margin": "0",
-            },
+        recovery_codes_list(
+            rx.foreach(T.new_codes, lambda code: rx.el.li(code)), list_id="new-recovery-codes"
         ),
         rx.hstack(
-            rx.button(
-                rx.icon("copy", size=16, aria_hidden="true"),
-                "Copy",
-                type="button",
-                variant="soft",
-                size="2",
-                on_click=rx.set_clipboard(T.new_codes.join("\n")),
-            ),
+            soft_button("copy", "Copy", on_click=rx.set_clipboard(T.new_codes.join("\n"))),
             rx.button("I have saved them", type="button", size="2", on_click=T.hide_codes),
             spacing="2",
             wrap="wrap",
@@ -144,24 +128,7 @@ def _regenerate_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.heading("New recovery codes", size="3", as_="h3"),
-            rx.el.label(
-                "Code from your authenticator app",
-                html_for="two-factor-code",
-                font_weight="500",
-                font_size="15px",
-            ),
-            rx.input(
-                id="two-factor-code",
-                name="code",
-                size="3",
-                width="100%",
-                max_length=6,
-                input_mode="numeric",
-                auto_complete="one-time-code",
-                aria_describedby="two-factor-code-error",
-                aria_invalid=rx.cond(T.code_error != "", "true", "false"),
-            ),
-            field_error(T.code_error, "two-factor-code-error"),
+            code_field("two-factor", "Code from your authenticator app", error=T.code_error),
             rx.button(
                 rx.icon("refresh-cw", size=16, aria_hidden="true"),
                 "Get new recovery codes",

@@ -12,8 +12,10 @@ import reflex as rx
 from kapjourney.domain.team_views import ClientAccountRow, SessionRow, StaffRow
 from kapjourney.routes import TEAM
 from kapjourney.ui.components.choices import loading
+from kapjourney.ui.components.dialogs import dialog, dialog_actions
 from kapjourney.ui.components.fields import SELECT_STYLE, field_error, form_error
 from kapjourney.ui.components.invite_link import invite_link_result
+from kapjourney.ui.components.sign_ins import sign_in_item
 from kapjourney.ui.layout import clinician_page
 from kapjourney.ui.pages.team.state import Choice, TeamState
 
@@ -87,49 +89,47 @@ def _staff_facts(row: StaffRow) -> rx.Component:
     )
 
 
+def _action(label: str, aria_label: rx.Var, on_click, icon: str = "", **style) -> rx.Component:
+    """A card's small button; ``aria_label`` names the person it acts on."""
+    return rx.button(
+        *([rx.icon(icon, size=16, aria_hidden="true")] if icon else []),
+        label,
+        size="2",
+        variant="soft",
+        on_click=on_click,
+        aria_label=aria_label,
+        **style,
+    )
+
+
 def _staff_actions(row: StaffRow) -> rx.Component:
+    uid, red = row.user_id, {"color_scheme": "red", "high_contrast": True}
     return rx.hstack(
-        rx.button(
-            rx.icon("monitor-smartphone", size=16, aria_hidden="true"),
+        _action(
             "Sessions",
-            size="2",
-            variant="soft",
-            on_click=S.open_dialog("sessions", row.user_id),
-            aria_label="Sessions of " + row.name,
+            "Sessions of " + row.name,
+            S.open_dialog("sessions", uid),
+            icon="monitor-smartphone",
         ),
         rx.cond(
             ~row.is_self,
             rx.cond(
                 row.active,
-                rx.button(
-                    "Deactivate",
-                    size="2",
-                    variant="soft",
-                    color_scheme="red",
-                    high_contrast=True,
-                    on_click=S.open_dialog("deactivate", row.user_id),
-                    aria_label="Deactivate " + row.name,
+                _action(
+                    "Deactivate", "Deactivate " + row.name, S.open_dialog("deactivate", uid), **red
                 ),
-                rx.button(
-                    "Reactivate",
-                    size="2",
-                    variant="soft",
-                    on_click=S.reactivate(row.user_id),
-                    aria_label="Reactivate " + row.name,
-                ),
+                _action("Reactivate", "Reactivate " + row.name, S.reactivate(uid)),
             ),
         ),
         rx.cond(
             ~row.is_self & (row.two_factor == "on"),
-            rx.button(
-                rx.icon("key-round", size=16, aria_hidden="true"),
+            _action(
                 "Reset two-step",
-                size="2",
-                variant="soft",
+                "Reset two-step sign-in of " + row.name,
+                S.open_dialog("two_step", uid),
+                icon="key-round",
                 color_scheme="gray",
                 high_contrast=True,
-                on_click=S.open_dialog("two_step", row.user_id),
-                aria_label="Reset two-step sign-in of " + row.name,
             ),
         ),
         spacing="2",
@@ -169,13 +169,11 @@ def _client_card(row: ClientAccountRow) -> rx.Component:
             ),
             rx.cond(
                 row.account != "deactivated",
-                rx.button(
-                    rx.icon("key-round", size=16, aria_hidden="true"),
+                _action(
                     "Reset password",
-                    size="2",
-                    variant="soft",
-                    on_click=S.open_dialog("reset", row.client_id),
-                    aria_label="Reset password of " + row.name,
+                    "Reset password of " + row.name,
+                    S.open_dialog("reset", row.client_id),
+                    icon="key-round",
                 ),
             ),
             spacing="2",
@@ -192,95 +190,59 @@ def _choice(choice: Choice) -> rx.Component:
     return rx.el.option(choice.label, value=choice.value)
 
 
+def _team_dialog(kind: str, title: rx.Var, *children: rx.Component, **props) -> rx.Component:
+    """The page's dialog ``kind`` (TeamState.dialog), about the person ``S.dialog_name``."""
+    return dialog(title, *children, open=S.dialog == kind, on_open_change=S.close_dialog, **props)
+
+
 def _deactivate_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Deactivate " + S.dialog_name + "?"),
-            rx.alert_dialog.description(
-                "They are signed out on every device at once and cannot sign in until reactivated.",
-                size="2",
-                margin_bottom="12px",
-            ),
-            rx.form(
-                rx.vstack(
-                    form_error(S.errors["form"]),
-                    rx.cond(
-                        S.work_note != "",
-                        rx.text(S.work_note, " move to the clinician you choose.", size="2"),
-                    ),
-                    rx.el.label(
-                        "Who takes over their clients and alerts",
-                        html_for="team-successor",
-                        font_weight="500",
-                    ),
-                    rx.el.select(
-                        rx.el.option("Choose a clinician…", value=""),
-                        rx.foreach(S.successors, _choice),
-                        id="team-successor",
-                        name="successor",
-                        aria_describedby="team-successor-error",
-                        style=SELECT_STYLE,
-                    ),
-                    field_error(S.errors["successor"], "team-successor-error"),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(
-                            rx.button("Back", variant="soft", color_scheme="gray", type="button")
-                        ),
-                        rx.button(
-                            "Deactivate",
-                            type="submit",
-                            color_scheme="red",
-                            high_contrast=True,
-                            id="team-deactivate",
-                        ),
-                        spacing="2",
-                        justify="end",
-                        width="100%",
-                    ),
-                    spacing="2",
-                    width="100%",
+    return _team_dialog(
+        "deactivate",
+        "Deactivate " + S.dialog_name + "?",
+        rx.form(
+            rx.vstack(
+                form_error(S.errors["form"]),
+                rx.cond(
+                    S.work_note != "",
+                    rx.text(S.work_note, " move to the clinician you choose.", size="2"),
                 ),
-                on_submit=S.deactivate,
-                no_validate=True,
+                rx.el.label(
+                    "Who takes over their clients and alerts",
+                    html_for="team-successor",
+                    font_weight="500",
+                ),
+                rx.el.select(
+                    rx.el.option("Choose a clinician…", value=""),
+                    rx.foreach(S.successors, _choice),
+                    id="team-successor",
+                    name="successor",
+                    aria_describedby="team-successor-error",
+                    style=SELECT_STYLE,
+                ),
+                field_error(S.errors["successor"], "team-successor-error"),
+                dialog_actions("Deactivate", confirm_id="team-deactivate", type="submit"),
+                spacing="2",
+                width="100%",
             ),
-            max_width="480px",
+            on_submit=S.deactivate,
+            no_validate=True,
         ),
-        open=S.dialog == "deactivate",
-        on_open_change=S.close_dialog,
+        description="They are signed out on every device at once and cannot sign in until "
+        "reactivated.",
     )
 
 
 def _two_step_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Reset two-step sign-in of " + S.dialog_name + "?"),
-            rx.alert_dialog.description(
-                "For a lost phone. Their authenticator, recovery codes and trusted browsers stop "
-                "working and they are signed out everywhere. At their next sign-in with their "
-                "password they set up an authenticator app again.",
-                size="2",
-                margin_bottom="12px",
-            ),
-            form_error(S.errors["form"]),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button("Back", variant="soft", color_scheme="gray", type="button")
-                ),
-                rx.button(
-                    "Reset two-step",
-                    color_scheme="red",
-                    high_contrast=True,
-                    on_click=S.reset_two_step,
-                    id="team-two-step-reset",
-                ),
-                spacing="2",
-                justify="end",
-                width="100%",
-            ),
-            max_width="480px",
+    return _team_dialog(
+        "two_step",
+        "Reset two-step sign-in of " + S.dialog_name + "?",
+        form_error(S.errors["form"]),
+        dialog_actions(
+            "Reset two-step", confirm_id="team-two-step-reset", on_click=S.reset_two_step
         ),
-        open=S.dialog == "two_step",
-        on_open_change=S.close_dialog,
+        description="For a lost phone. Their authenticator, recovery codes and trusted browsers "
+        "stop working and they are signed out everywhere. At their next sign-in with their "
+        "password they set up an authenticator app again.",
     )
 
 
@@ -292,18 +254,8 @@ def _reset_confirm() -> rx.Component:
             size="2",
         ),
         form_error(S.errors["form"]),
-        rx.hstack(
-            rx.dialog.close(rx.button("Back", variant="soft", color_scheme="gray", type="button")),
-            rx.button(
-                "Reset password",
-                color_scheme="red",
-                high_contrast=True,
-                on_click=S.reset_password,
-                id="team-reset",
-            ),
-            spacing="2",
-            justify="end",
-            width="100%",
+        dialog_actions(
+            "Reset password", confirm_id="team-reset", alert=False, on_click=S.reset_password
         ),
         spacing="3",
         width="100%",
@@ -311,90 +263,55 @@ def _reset_confirm() -> rx.Component:
 
 
 def _reset_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Reset the password of " + S.dialog_name),
-            rx.cond(
-                S.invite_link != "",
-                invite_link_result(
-                    S.invite_link,
-                    S.dialog_name,
-                    field_id="team-invite-link",
-                    lead="New password link ready for ",
-                ),
-                _reset_confirm(),
+    return _team_dialog(
+        "reset",
+        "Reset the password of " + S.dialog_name,
+        rx.cond(
+            S.invite_link != "",
+            invite_link_result(
+                S.invite_link,
+                S.dialog_name,
+                field_id="team-invite-link",
+                lead="New password link ready for ",
             ),
-            max_width="480px",
+            _reset_confirm(),
         ),
-        open=S.dialog == "reset",
-        on_open_change=S.close_dialog,
+        alert=False,
     )
 
 
 def _sign_in(row: SessionRow) -> rx.Component:
-    return rx.el.li(
+    return sign_in_item(
+        row,
         rx.hstack(
-            rx.vstack(
-                rx.hstack(
-                    rx.text(row.device, weight="bold", size="2"),
-                    rx.cond(row.this_device, rx.badge("This device", color_scheme="indigo")),
-                    rx.cond(~row.finished, rx.badge("Sign-in not finished", color_scheme="gray")),
-                    spacing="2",
-                    wrap="wrap",
-                ),
-                rx.text("Since ", row.started, " · last seen ", row.last_seen, size="1"),
-                rx.text("Address ", row.ip, size="1", color_scheme="gray"),
-                spacing="1",
-                flex="1",
-                min_width="0",
-            ),
-            rx.cond(
-                ~row.this_device,
-                rx.button(
-                    "Sign out",
-                    size="2",
-                    variant="soft",
-                    color_scheme="red",
-                    high_contrast=True,
-                    on_click=S.sign_out_session(row.session_id),
-                    aria_label="Sign out " + row.device + " since " + row.started,
-                ),
-            ),
-            spacing="3",
-            align="start",
-            width="100%",
+            rx.text(row.device, weight="bold", size="2"),
+            rx.cond(row.this_device, rx.badge("This device", color_scheme="indigo")),
+            rx.cond(~row.finished, rx.badge("Sign-in not finished", color_scheme="gray")),
+            spacing="2",
+            wrap="wrap",
         ),
-        padding_y="8px",
-        border_top=f"1px solid {rx.color('gray', 4)}",
-        list_style="none",
+        rx.text("Since ", row.started, " · last seen ", row.last_seen, size="1"),
+        rx.text("Address ", row.ip, size="1", color_scheme="gray"),
+        on_sign_out=S.sign_out_session(row.session_id),
+        sign_out_label="Sign out " + row.device + " since " + row.started,
         class_name="kj-team-sign-in",
+        danger=True,
     )
 
 
 def _sessions_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Signed-in devices of " + S.dialog_name),
-            rx.dialog.description(
-                "Signing a device out ends that sign-in at its next step.",
-                size="2",
-                margin_bottom="8px",
-            ),
-            rx.cond(
-                S.sign_ins.length() > 0,
-                _cards(S.sign_ins, _sign_in, "team-sign-ins"),
-                rx.text("Not signed in anywhere.", size="2", id="team-sign-ins"),
-            ),
-            rx.hstack(
-                rx.dialog.close(rx.button("Done", variant="soft", color_scheme="gray")),
-                justify="end",
-                width="100%",
-                margin_top="12px",
-            ),
-            max_width="520px",
+    return _team_dialog(
+        "sessions",
+        "Signed-in devices of " + S.dialog_name,
+        rx.cond(
+            S.sign_ins.length() > 0,
+            _cards(S.sign_ins, _sign_in, "team-sign-ins"),
+            rx.text("Not signed in anywhere.", size="2", id="team-sign-ins"),
         ),
-        open=S.dialog == "sessions",
-        on_open_change=S.close_dialog,
+        dialog_actions(cancel="Done", alert=False, margin_top="12px"),
+        description="Signing a device out ends that sign-in at its next step.",
+        alert=False,
+        max_width="520px",
     )
 
 
