@@ -24,6 +24,10 @@ config = rx.Config(
         BundlingPlugin(),  # shared UI-kit and icon bundles (kapjourney/ui/bundling.py)
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # The app has no components evaluated in the browser at run time, so the UI kit is not
+    # exposed whole on window.__reflex: pages import only the components they draw, and the
+    # build's stylesheet keeps only theirs (kapjourney/ui/bundling.py).
+    frontend_lazy_bundled_libraries=True,
     # Pre-compressed bundles: brotli for browsers that take it (about a fifth smaller than gzip).
     frontend_compression_formats=["brotli", "gzip"],
     # Reflex's CORS and its socket server answer only the app's own origins (default "*").

@@ -4,7 +4,9 @@ The real server is checked in tests/browser/test_frontend_budget.py."""
 
 from __future__ import annotations
 
+import ast
 import warnings
+from pathlib import Path
 
 import pytest
 from reflex.utils.precompressed_staticfiles import PrecompressedStaticFiles
@@ -12,7 +14,17 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from kapjourney.http.static import StaticDelivery, built_pages
-from kapjourney.ui.bundling import group_bundles
+from kapjourney.ui.bundling import (
+    KIT_LOADER,
+    RADIX_COLORS,
+    RADIX_STYLESHEET,
+    USED_COLORS,
+    drop_kit_loader,
+    group_bundles,
+    prune_built_styles,
+    prune_components,
+    trim_colors,
+)
 
 # starlette 1.10 warns at import that it wants the ``httpx2`` package; the project pins httpx.
 with warnings.catch_warnings():
@@ -96,10 +108,137 @@ def test_hashed_bundles_are_cacheable_for_good(client):
 def test_the_bundling_plugin_puts_its_groups_ahead_of_reflexs_own():
     config = 'output: { codeSplitting: { groups: [ { test: /env.json/, name: "reflex-env" } ] } }'
     edited = group_bundles(config)
-    assert edited.index('name: "ui-kit"') < edited.index('name: "icons"') < edited.index("env")
+    order = [edited.index(f'name: "{name}"') for name in ("ui-kit", "icons", "reflex-env")]
+    assert order == sorted(order)
     assert "lucide-react" in edited and "@radix-ui" in edited
+    assert "recharts" not in edited  # charts stay with the clinician page that draws them
+    assert "utils" in edited and "(?!env" in edited  # Reflex's env.json keeps its own bundle
 
 
 def test_the_bundling_plugin_refuses_a_template_it_does_not_know():
     with pytest.raises(RuntimeError, match=r"bundling\.py"):
         group_bundles("export default {}")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _colors_named_in(path: Path) -> set[str]:
+    """Every Radix colour name that stands as a whole string literal in one source file."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and node.value in RADIX_COLORS
+    }
+
+
+def test_every_colour_the_app_names_is_in_the_trimmed_stylesheet():
+    """A colour scheme missing from the stylesheet would draw its badge or button without
+    colour: every colour named in kapjourney/ (color_scheme, rx.color, rx.match tables, view
+    models) and in rxconfig.py (accent and gray) must be one the plugin imports."""
+    sources = [*sorted((ROOT / "kapjourney").rglob("*.py")), ROOT / "rxconfig.py"]
+    named = set().union(*(_colors_named_in(path) for path in sources))
+    assert {"indigo", "sand", "red"} <= named  # the scan sees the theme and the crisis button
+    assert named <= set(USED_COLORS), f"add to USED_COLORS: {sorted(named - set(USED_COLORS))}"
+
+
+def test_the_trimmed_stylesheet_keeps_tokens_components_and_utilities():
+    sheet = "@layer __reflex_base;\n@import url('./reset.css');\n" + RADIX_STYLESHEET
+    trimmed = trim_colors(sheet)
+    assert "themes/styles.css" not in trimmed
+    imports = [line.split("/themes/")[1].split("'")[0] for line in trimmed.split("@import")[2:]]
+    assert imports[-3:] == ["tokens/base.css", "components.css", "utilities.css"]
+    assert {f"tokens/colors/{c}.css" for c in USED_COLORS} == set(imports[:-3])
+    assert trimmed.startswith("@layer __reflex_base;\n@import url('./reset.css');")
+    with pytest.raises(RuntimeError, match=r"bundling\.py"):
+        trim_colors("@layer __reflex_base;")
+
+
+KIT_CSS = (
+    ".rt-reset{margin:0}"
+    ".rt-Button{height:44px}"
+    ".rt-TableRoot{border:1px}"
+    ".rt-Button:where(.rt-variant-soft),.rt-TableCell{color:red}"
+    ".rt-Card:not(.rt-TableRoot){padding:4px}"
+    ":where(.rt-TableRoot) .x{gap:1px}"
+    "@media (min-width:520px){.sm\\:rt-r-gap-2{gap:8px}.rt-TableRoot{border:2px}}"
+    "@media (min-width:768px){.rt-TableRoot{border:3px}}"
+    "@keyframes rt-spin{to{transform:rotate(1turn)}}"
+    ":root{--gray-1:#fcfcfc}"
+)
+
+
+def test_pruning_drops_only_what_needs_a_component_no_script_names():
+    pruned = prune_components(KIT_CSS, {"rt-Button", "rt-Card"})
+    assert ".rt-TableRoot{border:1px}" not in pruned and "border:3px" not in pruned
+    assert ".rt-Button:where(.rt-variant-soft){color:red}" in pruned  # the list loses one part
+    assert ".rt-Card:not(.rt-TableRoot){padding:4px}" in pruned  # under :not() it still matches
+    assert ":where(.rt-TableRoot) .x{gap:1px}" in pruned  # inside :where(): kept, to be safe
+    assert "@media (min-width:520px){.sm\\:rt-r-gap-2{gap:8px}}" in pruned  # utilities stay
+    assert "@media (min-width:768px)" not in pruned  # left empty: gone
+    for kept in (".rt-reset{margin:0}", "@keyframes rt-spin", ":root{--gray-1:#fcfcfc}"):
+        assert kept in pruned
+    assert prune_components(KIT_CSS, {"rt-Button", "rt-Card", "rt-TableRoot", "rt-TableCell"}) == (
+        KIT_CSS
+    )
+
+
+def test_a_pruned_build_renames_what_changed_and_every_file_that_names_it(tmp_path):
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (tmp_path / "checkin").mkdir()
+    (assets / "styles-AAAAAAAA.css").write_text(KIT_CSS)
+    (assets / "ui-kit-BBBBBBBB.js").write_text('c("rt-Button");c("rt-Card")')
+    (assets / "root-CCCCCCCC.js").write_text('links=[{href:"/assets/styles-AAAAAAAA.css"}]')
+    (assets / "manifest-DDDDDDDD.js").write_text('{root:"/assets/root-CCCCCCCC.js"}')
+    # Two bundles that name each other (a cycle) and the root: both get new names, once.
+    (assets / "a-EEEEEEEE.js").write_text('import "./b-FFFFFFFF.js";import "./root-CCCCCCCC.js"')
+    (assets / "b-FFFFFFFF.js").write_text('import "./a-EEEEEEEE.js"')
+    page = tmp_path / "checkin" / "index.html"
+    page.write_text(
+        '<link href="/assets/styles-AAAAAAAA.css"><script src="/assets/manifest-DDDDDDDD.js">'
+    )
+
+    removed = prune_built_styles(tmp_path)
+
+    assert removed["styles-AAAAAAAA.css"] > 0
+    names = sorted(p.name for p in assets.iterdir())
+    assert "styles-AAAAAAAA.css" not in names and "root-CCCCCCCC.js" not in names
+    assert "manifest-DDDDDDDD.js" not in names and "ui-kit-BBBBBBBB.js" in names
+    (sheet,) = assets.glob("styles-*.css")
+    (root,) = assets.glob("root-*.js")
+    (manifest,) = assets.glob("manifest-*.js")
+    assert "rt-TableRoot{border:1px}" not in sheet.read_text()
+    assert sheet.name in root.read_text() and root.name in manifest.read_text()
+    assert sheet.name in page.read_text() and manifest.name in page.read_text()
+    (a,) = assets.glob("a-*.js")
+    (b,) = assets.glob("b-*.js")
+    assert {a.name, b.name}.isdisjoint({"a-EEEEEEEE.js", "b-FFFFFFFF.js"})
+    assert b.name in a.read_text() and root.name in a.read_text() and a.name in b.read_text()
+    assert "CCCCCCCC" not in "".join(p.read_text() for p in tmp_path.rglob("*.*"))
+
+
+def test_new_names_follow_the_pruned_content(tmp_path):
+    """The same build pruned the same way gets the same names; pruned differently (a
+    component newly in use), different ones, so no phone keeps a stale stylesheet."""
+
+    def build(tmp, scripts):
+        (tmp / "assets").mkdir(parents=True)
+        (tmp / "assets" / "styles-AAAAAAAA.css").write_text(KIT_CSS)
+        (tmp / "assets" / "ui-kit-BBBBBBBB.js").write_text(scripts)
+        (tmp / "index.html").write_text('<link href="/assets/styles-AAAAAAAA.css">')
+        prune_built_styles(tmp)
+        return sorted(p.name for p in (tmp / "assets").glob("*.css"))
+
+    once = build(tmp_path / "one", 'c("rt-Button")')
+    again = build(tmp_path / "two", 'c("rt-Button")')
+    other = build(tmp_path / "three", 'c("rt-Button");c("rt-TableRoot")')
+    assert once == again and once != other and once != ["styles-AAAAAAAA.css"]
+
+
+def test_the_root_no_longer_loads_the_whole_ui_kit():
+    root = 'const loaders = {\n    "a": () => import("a"),\n    ' + KIT_LOADER + "  };"
+    assert drop_kit_loader(root) == 'const loaders = {\n    "a": () => import("a"),\n      };'
+    with pytest.raises(RuntimeError, match="frontend_lazy_bundled_libraries"):
+        drop_kit_loader('import * as radix_ui_themes from "@radix-ui/themes";')

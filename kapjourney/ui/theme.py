@@ -14,7 +14,7 @@ HEAD = [
     rx.el.meta(name="viewport", content="width=device-width, initial-scale=1, viewport-fit=cover"),
     rx.el.meta(name="theme-color", content=THEME_COLOR),
     rx.el.meta(name="description", content="KAP Journey: your ketamine-assisted therapy course."),
-    rx.el.script(src="/js/kj.js"),
+    rx.el.script(src="/js/kj.js", defer=True),  # called on taps only: never render-blocking
     # Installable app (issue 5): manifest, icons, iOS Home Screen metas, service worker.
     rx.el.link(rel="manifest", href="/manifest.webmanifest"),
     rx.el.link(rel="icon", type="image/png", sizes="32x32", href="/icons/favicon.png"),

@@ -126,15 +126,23 @@ def test_progress_shows_the_mood_history_as_a_chart(phone, app_db_url):
     sign_in(phone, ELI, CLIENT_PASSWORD)
     phone.goto("/progress")
     chart = phone.locator("#mood-chart")
-    expect(chart.locator(".recharts-wrapper > svg.recharts-surface")).to_be_visible()
-    expect(chart.locator("path.recharts-line-curve").first).to_have_attribute(
-        "d", re.compile(r"M.+")
+    expect(chart.locator("svg.kj-chart")).to_be_visible()
+    expect(chart.locator(".kj-series-mood path.kj-chart-line")).to_have_attribute(
+        "d", re.compile(r"M.+ L.+")
     )
+    expect(chart.locator("svg.kj-chart text").first).to_have_text("Very low")
+    expect(chart.locator(".kj-series")).to_have_count(1)
+    box = chart.locator("svg.kj-chart").bounding_box()
+    assert box and box["width"] > 300 and 150 < box["height"] < 260  # fills a phone's card
     expect(phone.locator("#chart-summary")).to_contain_text("check-ins")
     expect(phone.locator("#streak")).to_contain_text("of the last 7 days")
     expect(phone.locator("#scores .score-row").first).to_contain_text("Baseline")
     _check_page(phone, "progress-01")
     phone.locator("label[for=toggle-sleep]").click()
     expect(phone.locator("#toggle-sleep")).to_be_checked()
-    expect(chart.locator("path.recharts-line-curve")).to_have_count(2)
+    expect(chart.locator("path.kj-chart-line")).to_have_count(2)
+    expect(chart.locator(".kj-series-sleep path.kj-chart-line")).to_have_attribute(
+        "d", re.compile(r"M.+")
+    )
+    expect(chart.locator(".kj-legend-sleep")).to_have_text("Sleep")
     _check_page(phone, "progress-02-sleep")

@@ -8,7 +8,7 @@ as a dot. ``sparkline(line, dots, label)`` draws them from Reflex vars.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import reflex as rx
 
@@ -25,22 +25,32 @@ def _y(mood: int) -> float:
 
 
 def _num(value: float) -> str:
-    return f"{value:g}"
+    return f"{round(value, 1):g}"
+
+
+def line_paths(
+    values: Sequence[int | None], x: Callable[[int], float], y: Callable[[int], float]
+) -> tuple[str, str]:
+    """(line path, dot path) through ``values`` (one per day, oldest first, ``None`` for a day
+    without one), the day's index placed by ``x`` and the value by ``y``. Missing days are gaps,
+    never joined across; a day between two gaps still shows as a dot."""
+    runs: list[list[str]] = [[]]  # consecutive days with a value; a missing day starts a new run
+    dots: list[str] = []
+    for day, value in enumerate(values):
+        if value is None:
+            runs.append([])
+            continue
+        point = f"{_num(x(day))} {_num(y(value))}"
+        runs[-1].append(point)
+        dots.append(f"M{point}h0")  # a zero-length stroke with round caps draws a dot
+    line = " ".join("M" + " L".join(run) for run in runs if len(run) > 1)
+    return line, " ".join(dots)
 
 
 def sparkline_shape(values: Sequence[int | None]) -> tuple[str, str, str]:
     """(line path, dot path, label) for the moods of the last days, oldest first."""
-    runs: list[list[str]] = [[]]  # consecutive days with a mood; a missing day starts a new run
-    dots: list[str] = []
-    for day, mood in enumerate(values):
-        if mood is None:
-            runs.append([])
-            continue
-        point = f"{_num(day * STEP)} {_num(_y(mood))}"
-        runs[-1].append(point)
-        dots.append(f"M{point}h0")  # a zero-length stroke with round caps draws a dot
-    line = " ".join("M" + " L".join(run) for run in runs if len(run) > 1)
-    return line, " ".join(dots), sparkline_label(values)
+    line, dots = line_paths(values, lambda day: day * STEP, _y)
+    return line, dots, sparkline_label(values)
 
 
 def sparkline_label(values: Sequence[int | None]) -> str:

@@ -1,29 +1,33 @@
-"""Progress for the client: 30 days of mood as a chart (with its words for screen readers),
-questionnaire scores per dosing session with response and remission, and a forgiving streak."""
+"""Progress for the client: 30 days of mood as a chart drawn on the server (with its words for
+screen readers), questionnaire scores per dosing session with response and remission, and a
+forgiving streak."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from kapjourney.domain.enums import Role
-from kapjourney.domain.progress import MOOD_ANCHORS
 from kapjourney.domain.schemas import ScoreCell, ScoreRow
 from kapjourney.routes import CHECKIN, PROGRESS
 from kapjourney.services.progress import get_progress
 from kapjourney.ui.components.choices import loading
+from kapjourney.ui.components.mood_chart import chart_shape, mood_chart
 from kapjourney.ui.components.outcome_badges import outcome_badges
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.layout import client_page
 from kapjourney.ui.session_state import remember
 
-SERIES = ("anxiety", "sleep")
-# The 1-5 axis in words ("Very low" ... "Very good"), as a JavaScript function for recharts.
-MOOD_TICKS = "(v) => ({" + ", ".join(f'{k}: "{v}"' for k, v in MOOD_ANCHORS.items()) + "})[v] ?? v"
-
 
 class ProgressState(rx.State):
     loaded: bool = False
-    points: list[dict] = []
+    # The chart's drawing (kapjourney/ui/components/mood_chart.py chart_shape)
+    mood_line: str = ""
+    mood_dots: str = ""
+    anxiety_line: str = ""
+    anxiety_dots: str = ""
+    sleep_line: str = ""
+    sleep_dots: str = ""
+    ticks: list[dict[str, str]] = []
     summary: str = ""
     rows: list[ScoreRow] = []
     streak_message: str = ""
@@ -36,7 +40,8 @@ class ProgressState(rx.State):
     async def load(self):
         await remember(self)
         view = await call_service(get_progress)
-        self.points = [p.model_dump() for p in view.points]
+        for key, value in chart_shape(view.points).items():
+            setattr(self, key, value)
         self.summary = view.chart_summary
         self.rows = view.rows
         self.streak_message = view.streak_message
@@ -53,44 +58,11 @@ class ProgressState(rx.State):
             self.show_sleep = shown is True
 
 
-def _line(key: str, color: str, hidden) -> rx.Component:
-    return rx.recharts.line(
-        data_key=key,
-        name=key.capitalize(),
-        type_="monotone",
-        stroke=color,
-        stroke_width=2,
-        dot={"r": 3},
-        connect_nulls=False,
-        is_animation_active=False,
-        hide=hidden,
-    )
-
-
 def _chart() -> rx.Component:
     return rx.box(
-        rx.recharts.line_chart(
-            rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
-            _line("mood", "#3e63dd", False),
-            _line("anxiety", "#e54d2e", ~ProgressState.show_anxiety),
-            _line("sleep", "#12a594", ~ProgressState.show_sleep),
-            rx.recharts.x_axis(
-                data_key="day", interval="preserveStartEnd", min_tick_gap=24, tick={"fontSize": 12}
-            ),
-            rx.recharts.y_axis(
-                domain=[1, 5],
-                ticks=[1, 2, 3, 4, 5],
-                allow_decimals=False,
-                width=76,
-                tick={"fontSize": 12},
-                tick_formatter=MOOD_TICKS,
-            ),
-            rx.recharts.graphing_tooltip(),
-            rx.recharts.legend(height=24),
-            data=ProgressState.points,
-            width="100%",
-            height=260,
-            margin={"top": 8, "right": 8, "left": 0, "bottom": 0},
+        mood_chart(
+            ProgressState,
+            {"anxiety": ProgressState.show_anxiety, "sleep": ProgressState.show_sleep},
         ),
         width="100%",
         id="mood-chart",

@@ -20,7 +20,7 @@ KIND_ICONS = (
     ("checkin", "smile"),
     ("questionnaire", "clipboard-list"),
     ("symptom_report", "activity"),
-    ("consent", "file-signature"),
+    ("consent", "signature"),
     ("checklist", "list-checks"),
     ("session", "calendar"),
     ("exercise", "notebook-pen"),
