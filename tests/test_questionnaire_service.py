@@ -677,8 +677,13 @@ def test_the_progress_page_loads_points_and_toggles_series(engine, screened):
     _checkins(screened, [1, 2, 3])
     state = _progress_state(engine, screened)
     run_async(state.load())
-    assert state.loaded and len(state.points) == 30 and state.last_7 == 3
-    assert state.points[-1]["mood"] is None and state.points[-2]["mood"] == 3
+    from kapjourney.ui.components.mood_chart import day_x, level_y
+
+    assert state.loaded and state.last_7 == 3
+    assert [t["label"] for t in state.ticks][-1] and len(state.ticks) == 3  # 30 days drawn
+    dots = state.mood_dots.split("M")[1:]
+    assert len(dots) == 3  # one per check-in; today (none yet) is a gap, not a zero
+    assert dots[-1].strip() == f"{round(day_x(28, 30), 1):g} {level_y(3):g}h0"
     run_async(state.show_series("sleep", True))
     run_async(state.show_series("anxiety", "yes"))
     run_async(state.show_series("<script>", True))
