@@ -23,7 +23,7 @@ import functools
 import inspect
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -69,6 +69,19 @@ def _unavailable_notice(
     return rx.toast.error(UNAVAILABLE, id=UNAVAILABLE_TOAST, duration=10_000)
 
 
+async def calmly(
+    state: rx.State, fn: Callable[..., Any], args: tuple, kwargs: dict, work: Awaitable[Any]
+) -> Any:
+    """Await ``work`` (the guarded call of ``fn``); when the database does not answer, the page
+    gets the calm notice instead of an error. Every other error is raised as it was."""
+    try:
+        return await work
+    except Exception as error:
+        if not _unavailable(error):
+            raise
+        return _unavailable_notice(state, fn, args, kwargs, error)
+
+
 def refuse_auto_setters() -> None:
     """Fail closed when Reflex would create ``set_<var>`` handlers (REFLEX_STATE_AUTO_SETTERS)."""
     if get_state_auto_setters():
@@ -94,13 +107,12 @@ def public(reason: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 return refusal
             if (call := _fitted(fn, args, kwargs)) is None:
                 return None  # arguments no page sends (unknown or missing): nothing to do
-            try:
+
+            async def run() -> Any:
                 result = fn(self, *call[0], **call[1])
                 return await result if asyncio.iscoroutine(result) else result
-            except Exception as error:
-                if not _unavailable(error):
-                    raise
-                return _unavailable_notice(self, fn, args, kwargs, error)
+
+            return await calmly(self, fn, args, kwargs, run())
 
         PUBLIC_HANDLERS[fn.__qualname__] = reason
         limited.__kj_public__ = reason  # type: ignore[attr-defined]
@@ -218,12 +230,8 @@ def authorized(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any
         async def guarded(self: rx.State, *args: Any, **kwargs: Any) -> Any:
             if (refusal := await _over_allowance(self, fn.__qualname__)) is not None:
                 return refusal
-            try:
-                return await _run_authorized(self, fn, roles, args, kwargs)
-            except Exception as error:
-                if not _unavailable(error):
-                    raise
-                return _unavailable_notice(self, fn, args, kwargs, error)
+            work = _run_authorized(self, fn, roles, args, kwargs)
+            return await calmly(self, fn, args, kwargs, work)
 
         setattr(guarded, GUARD_ATTR, tuple(roles))
         return guarded

@@ -250,6 +250,17 @@ def desktop(browser, app_url):
     context.close()
 
 
+@pytest.fixture(params=["phone", "desktop"])
+def screen(request, browser, app_url):
+    """The test once on a phone and once on a desk: ``(size, page)``, the page in a fresh
+    context of that size ("phone" or "desktop")."""
+    size = {"phone": PHONE, "desktop": DESKTOP}[request.param]
+    context = browser.new_context(base_url=app_url, **size)
+    page = context.new_page()
+    yield request.param, page
+    context.close()
+
+
 def serious_violations(page) -> list[dict]:
     """axe-core violations of impact serious or critical on the current page."""
     page.evaluate(AXE.read_text())  # not add_script_tag: the app's CSP refuses inline scripts

@@ -129,6 +129,7 @@ def test_a_deactivated_clinicians_open_pages_stop_at_their_next_event(
     dialog.get_by_role("button", name="Deactivate").click()  # no successor chosen yet
     expect(dialog.locator("#team-successor-error")).to_contain_text("Choose an active clinician")
     dialog.get_by_label("Who takes over their clients and alerts").select_option(label="Sol Reyes")
+    expect(dialog.locator("#team-successor-error")).to_be_hidden()  # chosen: the message goes
     check_page(admin, "lifecycle-02-deactivate-dialog-phone")
     dialog.get_by_role("button", name="Deactivate").click()
     expect(dialog).to_be_hidden()

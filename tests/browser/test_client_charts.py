@@ -12,25 +12,15 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
 from kapjourney import db
 from kapjourney.domain.models import User
 from kapjourney.seed import STAFF_PASSWORD
-from tests.browser.conftest import ARTIFACTS, AXE, DESKTOP, PHONE, shot, sign_in
+from tests.browser.conftest import ARTIFACTS, AXE, shot, sign_in
 
 MAYA = "maya.chen@riverbend.example"
-SIZES = {"phone": PHONE, "desktop": DESKTOP}
-
-
-@pytest.fixture(params=list(SIZES))
-def screen(request, browser, app_url):
-    context = browser.new_context(base_url=app_url, **SIZES[request.param])
-    page = context.new_page()
-    yield request.param, page
-    context.close()
 
 
 def _user_id(db_url: str, email: str) -> int:
@@ -59,7 +49,7 @@ def _serious_violations_in(page, selector: str) -> list[dict]:
     return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
-def _check(page, size: str, name: str) -> None:
+def _check(page, name: str) -> None:
     panel = page.locator("#charts-panel")
     panel.scroll_into_view_if_needed()
     shot(page, name)
@@ -67,7 +57,7 @@ def _check(page, size: str, name: str) -> None:
     found = _serious_violations_in(page, "#charts-panel")
     assert found == [], f"{name}: {found}"
     width = page.evaluate("document.documentElement.scrollWidth")
-    wanted = SIZES[size]["viewport"]["width"]
+    wanted = page.viewport_size["width"]
     assert width <= wanted, f"{name} scrolls sideways ({width}px > {wanted}px)"
 
 
@@ -99,7 +89,7 @@ def test_a_clinician_reads_the_charts_and_outcomes_of_her_client(screen, app_db_
     expect(rows.first).to_contain_text("S1")
     expect(rows.first).to_contain_text(re.compile(r"\d+ → \d+"))
     expect(table.locator(".response").first).to_be_visible()  # Farah's PHQ-9 halved
-    _check(page, size, f"charts-01-{size}-90-days")
+    _check(page, f"charts-01-{size}-90-days")
 
     panel.get_by_role("button", name="30 days").click()
     expect(panel.get_by_role("button", name="30 days")).to_have_attribute("aria-pressed", "true")
@@ -108,7 +98,7 @@ def test_a_clinician_reads_the_charts_and_outcomes_of_her_client(screen, app_db_
     assert _markers(checkins) == sessions[2:]
     expect(panel.locator("#checkin-summary")).to_contain_text(re.compile(r"of 30 days"))
     expect(rows).to_have_count(6)  # the table covers the course, whatever the range
-    _check(page, size, f"charts-02-{size}-30-days")
+    _check(page, f"charts-02-{size}-30-days")
 
     panel.get_by_role("button", name="Year").click()
     expect(panel.locator("#checkin-summary")).to_contain_text(re.compile(r"of 365 days"))

@@ -11,19 +11,11 @@ import re
 from playwright.sync_api import Page, expect
 
 from kapjourney.seed import STAFF_PASSWORD
-from tests.browser.conftest import PHONE, serious_violations, shot, sign_in
+from tests.browser.conftest import PHONE, sign_in
+from tests.browser.journeys import check_page
 
 MAYA = "maya.chen@riverbend.example"
 SAM = "sam.okafor@riverbend.example"
-
-
-def _check(page: Page, name: str) -> None:
-    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)
-    shot(page, name)
-    found = serious_violations(page)
-    assert found == [], f"{name}: {found}"
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["viewport"]["width"], f"{name} scrolls sideways ({width}px)"
 
 
 def _inbox(page: Page):
@@ -46,13 +38,13 @@ def test_the_demo_clinicians_see_each_seeded_state_on_a_phone(browser, app_url):
         expect(cards).to_have_count(4)
         for tier in ("2d", "7d", "older", "never"):
             expect(cards.locator(f'.kj-recency[data-recency="{tier}"]')).to_have_count(1)
-        _check(page, "demo-phone-01-maya-caseload")
+        check_page(page, "demo-phone-01-maya-caseload")
 
         farah = _inbox(page).filter(has_text="Farah Said")
         expect(farah).to_have_attribute("data-status", "acknowledged")
         expect(farah).to_contain_text("Acknowledged by Dr. Maya Chen")
         expect(farah.locator(".kj-escalated")).to_have_count(0)
-        _check(page, "demo-phone-02-maya-inbox")
+        check_page(page, "demo-phone-02-maya-inbox")
     finally:
         context.close()
 
@@ -62,6 +54,6 @@ def test_the_demo_clinicians_see_each_seeded_state_on_a_phone(browser, app_url):
         expect(eli).to_have_attribute("data-status", "open")
         expect(eli.locator(".kj-escalated")).to_have_text("escalated")
         expect(eli.locator(".kj-waiting")).to_have_text(re.compile(r"^Waiting \d+ (min|h)"))
-        _check(page, "demo-phone-03-sam-inbox-escalated")
+        check_page(page, "demo-phone-03-sam-inbox-escalated")
     finally:
         context.close()

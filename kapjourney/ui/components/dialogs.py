@@ -1,6 +1,6 @@
 """Dialogs: a title, an optional description, the body, and a row of buttons at the foot (a grey
-"Back" that closes it, then the confirming button). Used by the Team page and by Settings'
-signed-in devices.
+"Back" that closes it, then the confirming button). Used by the Team page, Settings' signed-in
+devices, the client page's dialogs, the consent editor and the client's consent withdrawal.
 
 ``alert=True`` (the default) gives an alert dialog (role ``alertdialog``, for a confirmation
 that cannot be undone); ``alert=False`` a plain one (role ``dialog``). The buttons must say the
@@ -19,7 +19,7 @@ def dialog(
     *children: rx.Component,
     open: rx.Var,
     on_open_change: Any,
-    description: str | None = None,
+    description: rx.Var | str | None = None,
     trigger: rx.Component | None = None,
     alert: bool = True,
     max_width: str = "480px",
@@ -44,16 +44,33 @@ def dialog_actions(
     cancel: str = "Back",
     alert: bool = True,
     margin_top: str = "0",
+    color: str = "red",
+    high_contrast: bool = True,
+    closes: bool = False,
+    wrap: bool = False,
     **confirm_props: Any,
 ) -> rx.Component:
-    """The foot row: ``cancel`` closes the dialog; ``confirm`` (if given) is a red button with id
-    ``confirm_id`` and ``confirm_props`` (``on_click``, or ``type="submit"`` in a form)."""
+    """The foot row: ``cancel`` closes the dialog; ``confirm`` (if given) is a button in ``color``
+    (red, high contrast unless told) with id ``confirm_id`` and ``confirm_props`` (``on_click``,
+    or ``type="submit"`` in a form). ``closes``: the confirming button closes the dialog too, at
+    once; ``wrap``: the buttons wrap onto two lines when the row is too narrow."""
     close = rx.alert_dialog.cancel if alert else rx.dialog.close
     buttons = [close(rx.button(cancel, variant="soft", color_scheme="gray", type="button"))]
     if confirm:
-        buttons.append(
-            rx.button(
-                confirm, color_scheme="red", high_contrast=True, id=confirm_id, **confirm_props
-            )
+        button = rx.button(
+            confirm,
+            color_scheme=color,
+            high_contrast=high_contrast,
+            id=confirm_id,
+            **confirm_props,
         )
-    return rx.hstack(*buttons, spacing="2", justify="end", width="100%", margin_top=margin_top)
+        action = rx.alert_dialog.action if alert else rx.dialog.close
+        buttons.append(action(button) if closes else button)
+    return rx.hstack(
+        *buttons,
+        spacing="2",
+        justify="end",
+        width="100%",
+        margin_top=margin_top,
+        **({"wrap": "wrap"} if wrap else {}),
+    )

@@ -32,8 +32,7 @@ from kapjourney.ui.guard import (
     _fitted,
     _over_allowance,
     _reset,
-    _unavailable,
-    _unavailable_notice,
+    calmly,
 )
 from kapjourney.ui.layout import public_page
 from kapjourney.ui.pages.signin import brand_header
@@ -67,7 +66,7 @@ def pending_step(stage: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         async def guarded(self: rx.State, *args: Any, **kwargs: Any) -> Any:
             if (refusal := await _over_allowance(self, fn.__qualname__)) is not None:
                 return refusal
-            return await _run_pending(self, fn, stage, args, kwargs)
+            return await calmly(self, fn, args, kwargs, _run_pending(self, fn, stage, args, kwargs))
 
         setattr(guarded, GUARD_ATTR, STAFF)
         guarded.__kj_pending__ = stage  # type: ignore[attr-defined]
@@ -79,26 +78,20 @@ def pending_step(stage: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 async def _run_pending(
     state: rx.State, fn: Callable[..., Any], stage: str, args: tuple, kwargs: dict
 ) -> Any:
-    """``fn`` for the sign-in that owes ``stage``; anyone else is sent away. When the database
-    does not answer, the page gets the guard's calm notice instead of an error."""
+    """``fn`` for the sign-in that owes ``stage``; anyone else is sent away."""
+    found = await asyncio.to_thread(_whose, state.router.headers.cookie or "")
+    if not isinstance(found, sessions.Pending) or found.stage != stage:
+        await _reset(state)
+        if isinstance(found, sessions.Pending):
+            return rx.redirect(NEXT_BY_STAGE[found.stage], replace=True)
+        return rx.redirect(found or SIGNIN, replace=True)
+    if (call := _fitted(fn, args, kwargs)) is None:
+        return None
+    token = _PENDING.set(found)
     try:
-        found = await asyncio.to_thread(_whose, state.router.headers.cookie or "")
-        if not isinstance(found, sessions.Pending) or found.stage != stage:
-            await _reset(state)
-            if isinstance(found, sessions.Pending):
-                return rx.redirect(NEXT_BY_STAGE[found.stage], replace=True)
-            return rx.redirect(found or SIGNIN, replace=True)
-        if (call := _fitted(fn, args, kwargs)) is None:
-            return None
-        token = _PENDING.set(found)
-        try:
-            return await fn(state, *call[0], **call[1])
-        finally:
-            _PENDING.reset(token)
-    except Exception as error:
-        if not _unavailable(error):
-            raise
-        return _unavailable_notice(state, fn, args, kwargs, error)
+        return await fn(state, *call[0], **call[1])
+    finally:
+        _PENDING.reset(token)
 
 
 def current_pending() -> sessions.Pending:

@@ -18,6 +18,7 @@ from kapjourney.ui.components.alert_resolve import (
     escalated_badge,
     resolve_fields,
 )
+from kapjourney.ui.components.dialogs import dialog
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.pages.client_detail.common import (
     NOT_FOUND,
@@ -151,26 +152,24 @@ def _alert(row: AlertRow) -> rx.Component:
 
 
 def _resolve_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Resolve alert"),
-            rx.dialog.description(AlertsState.resolve_reason, size="2", margin_bottom="12px"),
-            rx.form(
-                rx.vstack(
-                    resolve_fields(
-                        form="resolve", errors=AlertsState.errors, outcomes=inbox.OUTCOMES.items()
-                    ),
-                    dialog_buttons("Resolve alert", confirm_id="resolve-confirm"),
-                    spacing="2",
-                    width="100%",
+    return dialog(
+        "Resolve alert",
+        rx.form(
+            rx.vstack(
+                resolve_fields(
+                    form="resolve", errors=AlertsState.errors, outcomes=inbox.OUTCOMES.items()
                 ),
-                on_submit=AlertsState.resolve,
-                no_validate=True,
+                dialog_buttons("Resolve alert", confirm_id="resolve-confirm"),
+                spacing="2",
+                width="100%",
             ),
-            max_width="480px",
+            on_submit=AlertsState.resolve,
+            no_validate=True,
         ),
         open=AlertsState.resolving,
         on_open_change=AlertsState.close_resolve,
+        description=AlertsState.resolve_reason,
+        alert=False,
     )
 
 

@@ -6,6 +6,7 @@ import reflex as rx
 
 from kapjourney.domain.enums import ROUTE_LABELS, SETTING_LABELS, Role
 from kapjourney.domain.errors import ValidationFailed
+from kapjourney.ui.components.dialogs import dialog_actions
 from kapjourney.ui.components.fields import SELECT_STYLE, field_error
 from kapjourney.ui.components.panel import panel as panel  # the panels import it here
 
@@ -101,11 +102,14 @@ def radio_field(
     )
 
 
-def dialog_buttons(confirm: str, *, confirm_id: str, color: str = "indigo") -> rx.Component:
-    return rx.hstack(
-        rx.dialog.close(rx.button("Back", variant="soft", color_scheme="gray", type="button")),
-        rx.button(confirm, type="submit", id=confirm_id, color_scheme=color),
-        spacing="2",
-        justify="end",
-        width="100%",
+def dialog_buttons(confirm: str, *, confirm_id: str) -> rx.Component:
+    """The foot row of a plain dialog's form: "Back", then ``confirm`` (indigo) that sends it.
+    A form whose sending cannot be undone takes ``dialog_actions``' red button instead."""
+    return dialog_actions(
+        confirm,
+        confirm_id=confirm_id,
+        alert=False,
+        color="indigo",
+        high_contrast=False,
+        type="submit",
     )

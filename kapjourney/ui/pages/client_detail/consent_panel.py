@@ -9,6 +9,7 @@ from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.schemas import ConsentStatusView
 from kapjourney.routes import consent_pdf_url
 from kapjourney.services.consent import consent_status, withdraw_consent
+from kapjourney.ui.components.dialogs import dialog, dialog_actions
 from kapjourney.ui.components.fields import field_error, form_error
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.pages.client_detail.common import (
@@ -16,7 +17,6 @@ from kapjourney.ui.pages.client_detail.common import (
     STAFF,
     blank,
     clip,
-    dialog_buttons,
     form_dict,
     messages,
     panel,
@@ -137,49 +137,43 @@ def _signature(row: SignatureRow) -> rx.Component:
 
 def _withdraw_dialog() -> rx.Component:
     errors = ConsentPanelState.errors
-    return rx.dialog.root(
-        rx.dialog.trigger(
-            rx.button(
-                "Record withdrawal",
-                variant="soft",
-                color_scheme="red",
-                disabled=(ConsentPanelState.state != "current")
-                & (ConsentPanelState.state != "outdated"),
-                id="withdraw-open",
-            )
-        ),
-        rx.dialog.content(
-            rx.dialog.title("Record a withdrawal of consent"),
-            rx.dialog.description(
-                "For a withdrawal the client told you about. No further session can be dosed "
-                "until they consent again.",
-                size="2",
-                margin_bottom="12px",
-            ),
-            rx.form(
-                rx.vstack(
-                    form_error(errors["form"]),
-                    rx.el.label("Reason (optional)", html_for="withdraw-reason", font_weight="500"),
-                    rx.text_area(
-                        id="withdraw-reason",
-                        name="reason",
-                        rows="3",
-                        max_length=2000,
-                        width="100%",
-                        aria_describedby="withdraw-reason-error",
-                    ),
-                    field_error(errors["reason"], "withdraw-reason-error"),
-                    dialog_buttons("Record withdrawal", confirm_id="withdraw-confirm", color="red"),
-                    spacing="2",
+    return dialog(
+        "Record a withdrawal of consent",
+        rx.form(
+            rx.vstack(
+                form_error(errors["form"]),
+                rx.el.label("Reason (optional)", html_for="withdraw-reason", font_weight="500"),
+                rx.text_area(
+                    id="withdraw-reason",
+                    name="reason",
+                    rows="3",
+                    max_length=2000,
                     width="100%",
+                    aria_describedby="withdraw-reason-error",
                 ),
-                on_submit=ConsentPanelState.withdraw,
-                no_validate=True,
+                field_error(errors["reason"], "withdraw-reason-error"),
+                dialog_actions(
+                    "Record withdrawal", confirm_id="withdraw-confirm", alert=False, type="submit"
+                ),
+                spacing="2",
+                width="100%",
             ),
-            max_width="480px",
+            on_submit=ConsentPanelState.withdraw,
+            no_validate=True,
         ),
         open=ConsentPanelState.withdrawing,
         on_open_change=ConsentPanelState.open_withdraw,
+        description="For a withdrawal the client told you about. No further session can be dosed "
+        "until they consent again.",
+        trigger=rx.button(
+            "Record withdrawal",
+            variant="soft",
+            color_scheme="red",
+            disabled=(ConsentPanelState.state != "current")
+            & (ConsentPanelState.state != "outdated"),
+            id="withdraw-open",
+        ),
+        alert=False,
     )
 
 

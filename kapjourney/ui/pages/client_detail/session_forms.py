@@ -8,6 +8,7 @@ from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.schemas import SessionSchedule
 from kapjourney.services.plan import cancel_session, move_session, schedule_session
 from kapjourney.services.validation import record_id
+from kapjourney.ui.components.dialogs import dialog, dialog_actions
 from kapjourney.ui.components.fields import field, form_error
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.pages.client_detail.common import (
@@ -223,7 +224,9 @@ def _cancel_form() -> rx.Component:
                 aria_describedby="cancel-reason-error",
             ),
             rx.text(errors["reason"], id="cancel-reason-error", size="2", color_scheme="red"),
-            dialog_buttons("Cancel session", confirm_id="cancel-confirm", color="red"),
+            dialog_actions(
+                "Cancel session", confirm_id="cancel-confirm", alert=False, type="submit"
+            ),
             spacing="2",
             width="100%",
         ),
@@ -234,24 +237,16 @@ def _cancel_form() -> rx.Component:
 
 
 def session_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(
-                rx.cond(SessionFormState.dialog == "move", "Move ", "Cancel "),
-                SessionFormState.title,
-            ),
-            rx.dialog.description(
-                rx.cond(
-                    SessionFormState.dialog == "move",
-                    "Choose the new time. The preparation checklist moves with it.",
-                    "Cancelling cannot be undone; schedule a new session instead.",
-                ),
-                size="2",
-                margin_bottom="12px",
-            ),
-            rx.cond(SessionFormState.dialog == "move", _move_form(), _cancel_form()),
-            max_width="480px",
-        ),
+    moving = SessionFormState.dialog == "move"
+    return dialog(
+        rx.cond(moving, "Move ", "Cancel ") + SessionFormState.title,
+        rx.cond(moving, _move_form(), _cancel_form()),
         open=SessionFormState.dialog != "",
         on_open_change=SessionFormState.close_dialog,
+        description=rx.cond(
+            moving,
+            "Choose the new time. The preparation checklist moves with it.",
+            "Cancelling cannot be undone; schedule a new session instead.",
+        ),
+        alert=False,
     )

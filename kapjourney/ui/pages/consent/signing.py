@@ -9,6 +9,7 @@ from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.schemas import ConsentFlowView
 from kapjourney.routes import PLAN, consent_pdf_url
 from kapjourney.services import consent
+from kapjourney.ui.components.dialogs import dialog, dialog_actions
 from kapjourney.ui.components.fields import field
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.pages.consent.state import ConsentState
@@ -125,54 +126,39 @@ def sign_step() -> rx.Component:
 
 
 def _withdraw_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                "Withdraw consent",
-                variant="soft",
-                color_scheme="red",
-                high_contrast=True,
-                size="3",
+    return dialog(
+        "Withdraw your consent?",
+        rx.form(
+            rx.vstack(
+                rx.el.label("Reason (optional)", html_for="withdraw-reason", font_weight="500"),
+                rx.text_area(id="withdraw-reason", name="reason", max_length=2000, width="100%"),
+                rx.text(ConsentSignState.withdraw_error, size="2", color_scheme="red"),
+                dialog_actions(
+                    "Withdraw",
+                    confirm_id="withdraw-confirm",
+                    cancel="Keep my consent",
+                    wrap=True,
+                    type="submit",
+                ),
+                spacing="3",
                 width="100%",
             ),
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Withdraw your consent?"),
-            rx.alert_dialog.description(
-                "No further dosing sessions will go ahead until you sign again. Your other care "
-                "continues, and your care team will be told.",
-                size="2",
-            ),
-            rx.form(
-                rx.vstack(
-                    rx.el.label("Reason (optional)", html_for="withdraw-reason", font_weight="500"),
-                    rx.text_area(
-                        id="withdraw-reason", name="reason", max_length=2000, width="100%"
-                    ),
-                    rx.text(ConsentSignState.withdraw_error, size="2", color_scheme="red"),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(
-                            rx.button("Keep my consent", variant="soft", color_scheme="gray")
-                        ),
-                        rx.button(
-                            "Withdraw", type="submit", color_scheme="red", id="withdraw-confirm"
-                        ),
-                        spacing="2",
-                        justify="end",
-                        width="100%",
-                        wrap="wrap",
-                    ),
-                    spacing="3",
-                    width="100%",
-                    margin_top="12px",
-                ),
-                on_submit=ConsentSignState.withdraw,
-                no_validate=True,
-            ),
-            max_width="440px",
+            on_submit=ConsentSignState.withdraw,
+            no_validate=True,
         ),
         open=ConsentSignState.withdraw_open,
         on_open_change=ConsentSignState.open_withdraw,
+        description="No further dosing sessions will go ahead until you sign again. Your other "
+        "care continues, and your care team will be told.",
+        trigger=rx.button(
+            "Withdraw consent",
+            variant="soft",
+            color_scheme="red",
+            high_contrast=True,
+            size="3",
+            width="100%",
+        ),
+        max_width="440px",
     )
 
 

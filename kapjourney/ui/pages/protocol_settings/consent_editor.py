@@ -12,6 +12,7 @@ from kapjourney.domain.enums import Role
 from kapjourney.domain.errors import NotFound, ValidationFailed
 from kapjourney.domain.schemas import ConsentSourceView
 from kapjourney.services.consent import get_document_source, publish_document
+from kapjourney.ui.components.dialogs import dialog, dialog_actions
 from kapjourney.ui.components.fields import field_error
 from kapjourney.ui.guard import authorized, call_service, current_actor
 
@@ -77,31 +78,21 @@ class ConsentEditorState(rx.State):
 
 
 def _confirm_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Publish a new consent version?"),
-            rx.alert_dialog.description(
-                "Every client must read and sign the new version before their next session. "
-                "Until they do, their sessions show as not ready.",
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Back", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Publish and ask for re-consent",
-                        on_click=ConsentEditorState.publish,
-                        id="publish-confirm",
-                    )
-                ),
-                spacing="2",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="480px",
+    return dialog(
+        "Publish a new consent version?",
+        dialog_actions(
+            "Publish and ask for re-consent",
+            confirm_id="publish-confirm",
+            color="indigo",
+            high_contrast=False,
+            closes=True,
+            margin_top="16px",
+            on_click=ConsentEditorState.publish,
         ),
         open=ConsentEditorState.confirming,
         on_open_change=ConsentEditorState.close_confirm,
+        description="Every client must read and sign the new version before their next session. "
+        "Until they do, their sessions show as not ready.",
     )
 
 

@@ -217,6 +217,7 @@ def _deactivate_dialog() -> rx.Component:
                     id="team-successor",
                     name="successor",
                     aria_describedby="team-successor-error",
+                    on_change=S.successor_chosen,
                     style=SELECT_STYLE,
                 ),
                 field_error(S.errors["successor"], "team-successor-error"),

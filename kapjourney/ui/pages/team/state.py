@@ -156,6 +156,13 @@ class TeamState(rx.State):
 
     @rx.event
     @authorized(ADMIN)
+    async def successor_chosen(self, value: str):
+        """A clinician was chosen: the last try's "choose one" message no longer applies."""
+        if isinstance(value, str) and value and self.errors.get("successor"):
+            self.errors = {**self.errors, "successor": ""}
+
+    @rx.event
+    @authorized(ADMIN)
     async def reactivate(self, user_id: int):
         row = next((r for r in self.staff if r.user_id == record_id(user_id)), None)
         if row is None or row.active:
