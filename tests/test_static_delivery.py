@@ -21,6 +21,7 @@ from kapjourney.ui.bundling import (
     USED_COLORS,
     drop_kit_loader,
     group_bundles,
+    low_priority_preloads,
     prune_built_styles,
     prune_components,
     trim_colors,
@@ -242,3 +243,28 @@ def test_the_root_no_longer_loads_the_whole_ui_kit():
     assert drop_kit_loader(root) == 'const loaders = {\n    "a": () => import("a"),\n      };'
     with pytest.raises(RuntimeError, match="frontend_lazy_bundled_libraries"):
         drop_kit_loader('import * as radix_ui_themes from "@radix-ui/themes";')
+
+
+def test_module_preloads_of_every_page_are_low_priority_and_nothing_else_changes(tmp_path):
+    """The prerendered page paints from its HTML and stylesheet; its scripts follow."""
+    head = (
+        '<link as="style" href="/assets/app-AAAA1111.css" rel="preload"/>'
+        '<link rel="modulepreload" href="/assets/entry.client-BBBB2222.js"/>'
+        '<link rel="modulepreload" href="/assets/root-CCCC3333.js"/>'
+        '<link rel="modulepreload" fetchpriority="high" href="/assets/kept-DDDD4444.js"/>'
+        '<script type="module">import "/assets/root-CCCC3333.js";</script>'
+    )
+    (tmp_path / "checkin").mkdir()
+    (tmp_path / "checkin" / "index.html").write_text(head, encoding="utf-8")
+    (tmp_path / "checkin.html").write_text(head, encoding="utf-8")
+    (tmp_path / "assets").mkdir()
+    script = tmp_path / "assets" / "root-CCCC3333.js"
+    script.write_text('const s = \'<link rel="modulepreload" href="x">\';', encoding="utf-8")
+
+    assert sorted(low_priority_preloads(tmp_path)) == ["checkin.html", "checkin/index.html"]
+    page = (tmp_path / "checkin.html").read_text(encoding="utf-8")
+    assert page.count('<link rel="modulepreload" fetchpriority="low" href=') == 2
+    assert 'fetchpriority="high" href="/assets/kept-DDDD4444.js"' in page  # a choice made is kept
+    assert page.replace(' fetchpriority="low"', "") == head
+    assert "fetchpriority" not in script.read_text(encoding="utf-8")  # pages only
+    assert low_priority_preloads(tmp_path) == []  # once is enough

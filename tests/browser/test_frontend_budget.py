@@ -71,6 +71,12 @@ def test_the_checkin_page_stays_within_its_javascript_budget(browser, app_url):
         first = page.goto(routes.CHECKIN)
         assert first is not None and first.status == 200
         assert first.request.redirected_from is None, "the page's address redirects"
+        html = first.text()
+        # The prerendered page paints from its HTML and stylesheet; its scripts come after.
+        assert html.count('rel="modulepreload"') >= 3
+        assert html.count('rel="modulepreload"') == html.count(
+            '<link rel="modulepreload" fetchpriority="low" href='
+        )
         expect(page.locator("#checkin")).to_be_visible()  # not sent to sign-in
         scripts = _settled_scripts(page)
         total = sum(s["encoded"] for s in scripts)
