@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from kapjourney.domain.models import ConsentWithdrawal, User
 from kapjourney.domain.schemas import Actor
 from kapjourney.seed import STAFF_PASSWORD
+from kapjourney.services.consent import current_document
 from tests.browser.conftest import PHONE, sign_in
 from tests.browser.journeys import check_page
 from tests.browser.people import SAM, invite_client_of_sam, with_db
@@ -29,7 +30,11 @@ def _sign(db_url: str) -> int:
 
     def work(s: Session) -> int:
         client = s.exec(select(User).where(User.email == EMAIL)).one()
-        sign_consent(Actor.from_user(client), name="Wren Ellis", session=s)
+        # The clinic's current version: another test in this session may have published one.
+        document = current_document(s, client.clinic_id)
+        sign_consent(
+            Actor.from_user(client), name="Wren Ellis", text=document.source_text, session=s
+        )
         return client.id
 
     return with_db(db_url, work)

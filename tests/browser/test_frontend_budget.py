@@ -107,3 +107,27 @@ def test_the_checkin_page_stays_within_its_javascript_budget(browser, app_url):
     finally:
         shot(page, "frontend-budget-checkin")
         context.close()
+
+
+# Pages whose opening (heading and what the page is for) is drawn from the prerendered HTML,
+# with the first paint, before any script runs or the page's data arrives; the data follows
+# under a spinner.
+OPENINGS = {
+    routes.JOURNAL: "Short exercises from your care team",
+    routes.SAFETY_PLAN: "A plan for hard moments, written with your care team.",
+    routes.SCREENING: "A few short questionnaires help your care team",
+}
+
+
+def test_a_pages_opening_is_drawn_before_its_scripts_run(browser, app_url):
+    context = browser.new_context(base_url=app_url, java_script_enabled=False, **PHONE)
+    page = context.new_page()
+    try:
+        for path, opening in OPENINGS.items():
+            page.goto(path)  # no script runs: what shows is the prerendered page itself
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            expect(page.get_by_text(opening)).to_be_visible()
+            expect(page.locator(".rt-Spinner")).to_be_visible()  # the page's data follows
+            shot(page, f"opening-{path.strip('/')}-phone")
+    finally:
+        context.close()

@@ -69,3 +69,10 @@ def not_found(what: str, back_text: str, back_href: str) -> rx.Component:
 
 def loading() -> rx.Component:
     return rx.center(rx.spinner(size="3"), padding="48px", width="100%")
+
+
+def opening_then(*opening: rx.Component, loaded: rx.Var, body: rx.Component) -> rx.Component:
+    """A page's fixed opening (back link, heading, a sentence of what the page is for), drawn
+    at once from the prerendered page, then its ``body`` once the page has loaded (a spinner
+    until then)."""
+    return rx.vstack(*opening, rx.cond(loaded, body, loading()), spacing="4", width="100%")

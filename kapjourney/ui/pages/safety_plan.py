@@ -15,7 +15,7 @@ from kapjourney.domain.exercises import STEP_MAX, STEPS
 from kapjourney.domain.schemas import SafetyPlanStepView, SafetyPlanView
 from kapjourney.routes import CRISIS, SAFETY_PLAN, TODAY
 from kapjourney.services.safety_plan import get_safety_plan, save_safety_plan_step
-from kapjourney.ui.components.choices import loading
+from kapjourney.ui.components.choices import opening_then
 from kapjourney.ui.components.fields import field_error
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.layout import client_page
@@ -193,13 +193,6 @@ def _step(step: SafetyPlanStepView) -> rx.Component:
 def _plan() -> rx.Component:
     s = SafetyPlanState
     return rx.vstack(
-        rx.link("‹ Today", href=TODAY, size="2"),
-        rx.heading("My safety plan", size="7", as_="h1"),
-        rx.text(
-            "A plan for hard moments, written with your care team. When things get difficult, "
-            "start at step 1 and work down: if one step doesn't help, go on to the next.",
-            size="3",
-        ),
         rx.hstack(
             rx.text(s.updated, size="2", color_scheme="gray", id="plan-updated"),
             rx.text(s.saved, size="2", color_scheme="green", aria_live="polite", id="plan-saved"),
@@ -236,18 +229,28 @@ def _plan() -> rx.Component:
     )
 
 
+def _plan_or_failure() -> rx.Component:
+    return rx.cond(
+        SafetyPlanState.failed,
+        rx.callout(
+            "We couldn't open your safety plan just now. Please reload the page.",
+            icon="info",
+            width="100%",
+        ),
+        _plan(),
+    )
+
+
 @client_page(SAFETY_PLAN, "My safety plan", on_load=SafetyPlanState.load)
 def safety_plan_page() -> rx.Component:
-    return rx.cond(
-        SafetyPlanState.loaded,
-        rx.cond(
-            SafetyPlanState.failed,
-            rx.callout(
-                "We couldn't open your safety plan just now. Please reload the page.",
-                icon="info",
-                width="100%",
-            ),
-            _plan(),
+    return opening_then(
+        rx.link("‹ Today", href=TODAY, size="2"),
+        rx.heading("My safety plan", size="7", as_="h1"),
+        rx.text(
+            "A plan for hard moments, written with your care team. When things get difficult, "
+            "start at step 1 and work down: if one step doesn't help, go on to the next.",
+            size="3",
         ),
-        loading(),
+        loaded=SafetyPlanState.loaded,
+        body=_plan_or_failure(),
     )

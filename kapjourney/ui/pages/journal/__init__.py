@@ -6,7 +6,7 @@ import reflex as rx
 
 from kapjourney.domain.schemas import ExerciseRow
 from kapjourney.routes import EXERCISE, JOURNAL, SAFETY_PLAN, TODAY
-from kapjourney.ui.components.choices import loading, not_found
+from kapjourney.ui.components.choices import loading, not_found, opening_then
 from kapjourney.ui.layout import client_page
 from kapjourney.ui.pages.journal.exercise import exercise_body
 from kapjourney.ui.pages.journal.state import ExerciseState, JournalState
@@ -95,53 +95,56 @@ def _done(row: ExerciseRow) -> rx.Component:
     )
 
 
+def _journal_body() -> rx.Component:
+    return rx.vstack(
+        rx.heading("To do", size="5", as_="h2"),
+        rx.cond(
+            JournalState.todo.length() > 0,
+            rx.vstack(rx.foreach(JournalState.todo, _todo), spacing="3", width="100%"),
+            rx.text(
+                "Nothing to do right now. Your care team will add exercises here.",
+                size="2",
+                color_scheme="gray",
+                id="journal-empty",
+            ),
+        ),
+        rx.cond(
+            JournalState.done.length() > 0,
+            rx.vstack(
+                rx.heading("Done", size="5", as_="h2"),
+                rx.foreach(JournalState.done, _done),
+                spacing="1",
+                width="100%",
+            ),
+        ),
+        rx.link(
+            rx.hstack(
+                rx.icon("shield-check", size=18, aria_hidden="true"),
+                "My safety plan",
+                spacing="2",
+                align="center",
+            ),
+            href=SAFETY_PLAN,
+            weight="medium",
+        ),
+        spacing="4",
+        width="100%",
+        id="journal",
+    )
+
+
 @client_page(JOURNAL, "Integration journal", on_load=JournalState.load)
 def journal_page() -> rx.Component:
-    return rx.cond(
-        JournalState.loaded,
-        rx.vstack(
-            rx.link("‹ Today", href=TODAY, size="2"),
-            rx.heading("Integration journal", size="7", as_="h1"),
-            rx.text(
-                "Short exercises from your care team to help you make sense of your sessions. "
-                "There's no right way to do them.",
-                size="3",
-            ),
-            rx.heading("To do", size="5", as_="h2"),
-            rx.cond(
-                JournalState.todo.length() > 0,
-                rx.vstack(rx.foreach(JournalState.todo, _todo), spacing="3", width="100%"),
-                rx.text(
-                    "Nothing to do right now. Your care team will add exercises here.",
-                    size="2",
-                    color_scheme="gray",
-                    id="journal-empty",
-                ),
-            ),
-            rx.cond(
-                JournalState.done.length() > 0,
-                rx.vstack(
-                    rx.heading("Done", size="5", as_="h2"),
-                    rx.foreach(JournalState.done, _done),
-                    spacing="1",
-                    width="100%",
-                ),
-            ),
-            rx.link(
-                rx.hstack(
-                    rx.icon("shield-check", size=18, aria_hidden="true"),
-                    "My safety plan",
-                    spacing="2",
-                    align="center",
-                ),
-                href=SAFETY_PLAN,
-                weight="medium",
-            ),
-            spacing="4",
-            width="100%",
-            id="journal",
+    return opening_then(
+        rx.link("‹ Today", href=TODAY, size="2"),
+        rx.heading("Integration journal", size="7", as_="h1"),
+        rx.text(
+            "Short exercises from your care team to help you make sense of your sessions. "
+            "There's no right way to do them.",
+            size="3",
         ),
-        loading(),
+        loaded=JournalState.loaded,
+        body=_journal_body(),
     )
 
 

@@ -6,7 +6,7 @@ from kapjourney.domain.enums import Role
 from kapjourney.domain.schemas import ScreeningTask
 from kapjourney.routes import PLAN, SCREENING
 from kapjourney.services.screening import get_screening
-from kapjourney.ui.components.choices import loading
+from kapjourney.ui.components.choices import opening_then
 from kapjourney.ui.guard import authorized, call_service
 from kapjourney.ui.layout import client_page
 from kapjourney.ui.session_state import remember
@@ -94,23 +94,26 @@ def _review_status() -> rx.Component:
     )
 
 
+def _screening_body() -> rx.Component:
+    return rx.vstack(
+        _review_status(),
+        rx.vstack(rx.foreach(ScreeningState.tasks, _task), spacing="3", width="100%"),
+        rx.link("See your plan", href=PLAN, weight="medium"),
+        spacing="4",
+        width="100%",
+        id="screening",
+    )
+
+
 @client_page(SCREENING, "Health screening", on_load=ScreeningState.load)
 def screening_page() -> rx.Component:
-    return rx.cond(
-        ScreeningState.loaded,
-        rx.vstack(
-            rx.heading("Health screening", size="7", as_="h1"),
-            rx.text(
-                "A few short questionnaires help your care team plan your sessions safely. "
-                "Only you and your care team see your answers.",
-                size="3",
-            ),
-            _review_status(),
-            rx.vstack(rx.foreach(ScreeningState.tasks, _task), spacing="3", width="100%"),
-            rx.link("See your plan", href=PLAN, weight="medium"),
-            spacing="4",
-            width="100%",
-            id="screening",
+    return opening_then(
+        rx.heading("Health screening", size="7", as_="h1"),
+        rx.text(
+            "A few short questionnaires help your care team plan your sessions safely. "
+            "Only you and your care team see your answers.",
+            size="3",
         ),
-        loading(),
+        loaded=ScreeningState.loaded,
+        body=_screening_body(),
     )
