@@ -444,6 +444,51 @@ def test_verifying_over_http_can_trust_this_browser(client, engine, personas, ht
         assert len(s.exec(select(AuthSession).where(AuthSession.stage == "full")).all()) == 2
 
 
+def test_a_native_post_of_the_verify_form_still_finishes_the_sign_in(
+    client, engine, personas, http_settings
+):
+    """A tap on "Verify" before the page's script has started posts the form itself
+    (urlencoded, never a GET): a wrong code goes back to the code page with no session, the
+    right one signs in and goes home, as the script would have."""
+    with time_machine.travel(T0, tick=False):
+        secret, _ = _enrol(engine, personas.clinician, http_settings)
+    with time_machine.travel(T0 + timedelta(seconds=STEP), tick=False):
+        assert _signin(client, "cleo@test.example").json()["next"] == "/signin/verify"
+        pending = client.cookies.get("kj_session")
+        for code in ("000000", "<script>alert(1)</script>", "9" * 5000):
+            wrong = client.post(
+                "/auth/two-factor/verify", data={"code": code}, follow_redirects=False
+            )
+            assert wrong.status_code == 303 and wrong.headers["location"] == "/signin/verify"
+            assert "set-cookie" not in wrong.headers
+            assert client.cookies.get("kj_session") == pending
+        right = client.post(
+            "/auth/two-factor/verify",
+            data={"code": _code(secret, T0, 1), "trust_device": "on"},
+            follow_redirects=False,
+        )
+        assert right.status_code == 303 and right.headers["location"] == "/clinician"
+        assert "httponly" in _set_cookie(right, "kj_session").lower()
+        assert "httponly" in _set_cookie(right, "kj_trusted").lower()
+        full = client.cookies.get("kj_session")
+        with db.session_scope(engine) as s:
+            assert sessions.resolve_pending(s, token=pending) is None
+            assert sessions.resolve_session(s, token=full).user_id == personas.clinician.id
+        # The sign-in is over: another native post goes back to sign-in, not to an error page.
+        client.cookies.clear()
+        gone = client.post(
+            "/auth/two-factor/verify", data={"code": "123456"}, follow_redirects=False
+        )
+        assert gone.status_code == 303 and gone.headers["location"] == "/signin"
+        foreign = client.post(
+            "/auth/two-factor/verify",
+            data={"code": "123456"},
+            headers={"origin": "https://evil"},
+            follow_redirects=False,
+        )
+        assert foreign.status_code == 403
+
+
 def test_two_factor_routes_refuse_other_sites_and_no_session(client, engine, personas):
     for route in ("/auth/two-factor/verify", "/auth/two-factor/enrol/confirm"):
         foreign = client.post(route, json={"code": "123456"}, headers={"origin": "https://evil"})

@@ -2,7 +2,8 @@
 
 - POST /auth/two-factor/verify {code, trust_device}: a code from the authenticator app or a
   recovery code. With ``trust_device`` this browser gets an HttpOnly cookie that lets it skip
-  this step for 30 days.
+  this step for 30 days. Posted by the browser itself (the page's form, before its script has
+  started), it answers with a redirect: home when right, back to the code page when not.
 - POST /auth/two-factor/enrol/confirm {code}: the first code from a newly added app; the reply
   carries the recovery codes, once.
 
@@ -19,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from kapjourney.auth import ratelimit, sessions, two_factor
 from kapjourney.domain.errors import NotFound
 from kapjourney.domain.models import User
-from kapjourney.routes import HOME_BY_ROLE, SIGNIN
+from kapjourney.routes import HOME_BY_ROLE, SIGNIN, SIGNIN_VERIFY
 from kapjourney.services.uow import unit_of_work
 from kapjourney.settings import Settings
 
@@ -64,7 +65,7 @@ def router(
             return web._error({"form": "This request came from another site."}, 403)
         if wait := await limiter.ahit("two-factor", web._client_ip(request), rate):
             return web._too_many(wait)
-        data = await web._json_body(request)
+        data = await (web._form_body(request) if _native(request) else web._json_body(request))
         if data is None:
             return web._error({"form": "That request was too large or malformed."})
         token = sessions.token_from_cookie_header(
@@ -73,6 +74,11 @@ def router(
         if not token:
             return web._error({"form": EXPIRED}, 401, next=SIGNIN)
         return data, token
+
+    def _native(request: Request) -> bool:
+        """The verify page's form posted by the browser itself: a tap on "Verify" before the
+        page's script has started (the form's action and method; never a GET)."""
+        return request.headers.get("content-type", "").startswith(web.FORM_TYPE)
 
     def _code(data: dict[str, Any]) -> str:
         code = data.get("code")
@@ -135,9 +141,19 @@ def router(
     @api.post(VERIFY)
     async def verify(request: Request) -> Response:
         done = await _finish(request, sessions.VERIFY, two_factor.verify)
+        native = _native(request)  # posted by the browser itself, before the page's script ran
         if isinstance(done, Response):
+            if native and done.status_code != 403:
+                # Back to the code page to try again, or to sign-in when the sign-in has timed
+                # out; as with the sign-in form's own fallback, the page does not say why.
+                back = SIGNIN if done.status_code == 401 else SIGNIN_VERIFY
+                return RedirectResponse(back, status_code=303)
             return done
-        response = JSONResponse({"ok": True, "next": done.next})
+        response: Response
+        if native:
+            response = RedirectResponse(done.next, status_code=303)
+        else:
+            response = JSONResponse({"ok": True, "next": done.next})
         if done.device:
             response.set_cookie(
                 trusted_cookie_name(settings),
