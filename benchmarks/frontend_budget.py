@@ -1,9 +1,11 @@
 """Front-end budget (a script, not a test): Lighthouse (the npm package in tools/, mobile form
-factor, its default simulated throttling) against Debian's Chromium, on the client pages of the
-real app in Reflex's single-port production mode, signed in as the demo client.
+factor; simulated throttling unless --throttling devtools) against Debian's Chromium, on the
+client pages of the real app in Reflex's single-port production mode, signed in as the demo
+client.
 
     .venv/bin/python benchmarks/frontend_budget.py                    # every client page, 3 runs
     .venv/bin/python benchmarks/frontend_budget.py --runs 1 --page /checkin --json out.json
+    .venv/bin/python benchmarks/frontend_budget.py --throttling devtools   # a real 4x slowdown
 
 It starts its own server the way the browser tests do (tests/browser/conftest.py ``app_url``:
 ``kapjourney.cli setup`` then ``reflex run --env prod --single-port``, KJ_ENV=test, its own data
@@ -83,8 +85,11 @@ def session_cookie(url: str, email: str, password: str) -> str:
     return "; ".join(c.split(";", 1)[0] for c in cookies)
 
 
-def lighthouse(url: str, cookie: str, out: Path) -> dict:
-    """One Lighthouse run (mobile, default throttling) saved at ``out``; returns its report."""
+def lighthouse(url: str, cookie: str, out: Path, throttling: str = "simulate") -> dict:
+    """One Lighthouse run (mobile) saved at ``out``; returns its report. ``throttling`` is
+    Lighthouse's method: "simulate" (its default: the page loads at full speed and Lantern
+    models a slow phone from the trace) or "devtools" (the page really loads at 4x CPU
+    slowdown and a throttled network: slower to run, and what a phone would live through)."""
     command = [
         str(LIGHTHOUSE),
         url,
@@ -96,6 +101,7 @@ def lighthouse(url: str, cookie: str, out: Path) -> dict:
         # Lighthouse waits for the network to go quiet, at most this long; DevTools never sees
         # pwa.js's start-up POST finish, so every run waits the whole limit (45 s by default).
         "--max-wait-for-load=20000",
+        f"--throttling-method={throttling}",
     ]
     if cookie:
         command.append(f"--extra-headers={json.dumps({'Cookie': cookie})}")
@@ -128,6 +134,9 @@ def figures(report: dict) -> dict:
         "js_transfer_bytes": sum(r.get("transferSize") or 0 for r in scripts),
         "js_resource_bytes": sum(r.get("resourceSize") or 0 for r in scripts),
         "js_requests": len(scripts),
+        # Lighthouse's measure of this machine's speed at that moment (higher is faster): its
+        # simulation scales the trace it records here, so the scores follow it.
+        "benchmark_index": report.get("environment", {}).get("benchmarkIndex") or 0,
         "failing_audits": sorted(
             audit_id
             for category in ("accessibility", "best-practices")
@@ -158,7 +167,9 @@ def median_figures(runs: list[dict]) -> dict:
     return merged
 
 
-def measure(url: str, pages: list[str], runs: int, reports: Path | None) -> dict[str, dict]:
+def measure(
+    url: str, pages: list[str], runs: int, reports: Path | None, throttling: str
+) -> dict[str, dict]:
     cookie = session_cookie(url, CLIENT_EMAIL, CLIENT_PASSWORD)
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="kj-lighthouse-") as tmp:
@@ -168,7 +179,7 @@ def measure(url: str, pages: list[str], runs: int, reports: Path | None) -> dict
             for run in range(runs):
                 name = f"{path.strip('/').replace('/', '_') or 'index'}-{run + 1}.json"
                 out = (reports or Path(tmp)) / name
-                report = lighthouse(url + path, cookie if signed_in else "", out)
+                report = lighthouse(url + path, cookie if signed_in else "", out, throttling)
                 per_run.append(figures(report))
             result = median_figures(per_run)
             if result["final_path"].rstrip("/") != path.rstrip("/"):
@@ -201,6 +212,12 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="save the figures to this file")
     parser.add_argument("--reports", type=Path, help="keep every Lighthouse report in this folder")
+    parser.add_argument(
+        "--throttling",
+        choices=("simulate", "devtools"),
+        default="simulate",
+        help="Lighthouse's throttling method (default simulate, Lighthouse's own default)",
+    )
     args = parser.parse_args()
     for tool in (LIGHTHOUSE, Path(CHROMIUM)):
         if not tool.exists():
@@ -213,14 +230,22 @@ def main() -> None:
     # browser tests' lock on the shared .web build for its whole life.
     with running_server("embedded") as server:
         url = server.url
-        say(f"Lighthouse {_lighthouse_version()}, mobile, {args.runs} run(s) per page, median")
+        say(
+            f"Lighthouse {_lighthouse_version()}, mobile, {args.throttling} throttling, "
+            f"{args.runs} run(s) per page, median"
+        )
         say(HEADER)
         if args.reports:
             args.reports.mkdir(parents=True, exist_ok=True)
-        results = measure(url, pages, args.runs, args.reports)
+        results = measure(url, pages, args.runs, args.reports, args.throttling)
     load_after = os.getloadavg()
     say("")
     say(f"load average before {_load(load_before)}, after {_load(load_after)} (2 cores)")
+    indexes = [r["benchmark_index"] for r in results.values()]
+    say(
+        "Lighthouse's benchmark index of this machine (higher is faster), page medians: "
+        f"{min(indexes):.0f}-{max(indexes):.0f}"
+    )
     failed = {
         path: [k for k, floor in BUDGET.items() if r[k] < floor] for path, r in results.items()
     }
@@ -244,6 +269,7 @@ def main() -> None:
                 {
                     "lighthouse": _lighthouse_version(),
                     "runs": args.runs,
+                    "throttling": args.throttling,
                     "load_average": {"before": load_before, "after": load_after},
                     "budget": BUDGET,
                     "pages": results,

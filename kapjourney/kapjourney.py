@@ -32,6 +32,11 @@ class App(rx.App):
         return secure_app(delivered, settings=get_settings(), build_dir=built)
 
 
-app = App(style=STYLE, head_components=HEAD, api_transformer=create_api())
+app = App(
+    style=STYLE,
+    stylesheets=["kj.css"],  # assets/kj.css: the app's own rules, bundled with the kit's
+    head_components=HEAD,
+    api_transformer=create_api(),
+)
 register_pages(app)
 app.register_lifespan_task(lifespan_worker)  # reminders: plan and send, in every worker

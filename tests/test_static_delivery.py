@@ -19,6 +19,7 @@ from kapjourney.ui.bundling import (
     RADIX_COLORS,
     RADIX_STYLESHEET,
     USED_COLORS,
+    component_classes_named,
     drop_kit_loader,
     group_bundles,
     low_priority_preloads,
@@ -163,6 +164,7 @@ KIT_CSS = (
     ".rt-Button:where(.rt-variant-soft),.rt-TableCell{color:red}"
     ".rt-Card:not(.rt-TableRoot){padding:4px}"
     ":where(.rt-TableRoot) .x{gap:1px}"
+    ":is(.rt-TableRoot,.rt-Card) .y{gap:2px}"
     "@media (min-width:520px){.sm\\:rt-r-gap-2{gap:8px}.rt-TableRoot{border:2px}}"
     "@media (min-width:768px){.rt-TableRoot{border:3px}}"
     "@keyframes rt-spin{to{transform:rotate(1turn)}}"
@@ -171,18 +173,46 @@ KIT_CSS = (
 
 
 def test_pruning_drops_only_what_needs_a_component_no_script_names():
-    pruned = prune_components(KIT_CSS, {"rt-Button", "rt-Card"})
+    pruned = prune_components(KIT_CSS, {"rt-Button", "rt-Card", "sm:"})
     assert ".rt-TableRoot{border:1px}" not in pruned and "border:3px" not in pruned
     assert ".rt-Button:where(.rt-variant-soft){color:red}" in pruned  # the list loses one part
     assert ".rt-Card:not(.rt-TableRoot){padding:4px}" in pruned  # under :not() it still matches
-    assert ":where(.rt-TableRoot) .x{gap:1px}" in pruned  # inside :where(): kept, to be safe
-    assert "@media (min-width:520px){.sm\\:rt-r-gap-2{gap:8px}}" in pruned  # utilities stay
+    assert ".x{gap:1px}" not in pruned  # :where() of one: an ancestor needs the class
+    assert ":is(.rt-TableRoot,.rt-Card) .y{gap:2px}" in pruned  # one of two: kept, to be safe
+    assert "@media (min-width:520px){.sm\\:rt-r-gap-2{gap:8px}}" in pruned  # sm: in use
     assert "@media (min-width:768px)" not in pruned  # left empty: gone
     for kept in (".rt-reset{margin:0}", "@keyframes rt-spin", ":root{--gray-1:#fcfcfc}"):
         assert kept in pruned
-    assert prune_components(KIT_CSS, {"rt-Button", "rt-Card", "rt-TableRoot", "rt-TableCell"}) == (
-        KIT_CSS
+    everything = {"rt-Button", "rt-Card", "rt-TableRoot", "rt-TableCell", "sm:"}
+    assert prune_components(KIT_CSS, everything) == KIT_CSS
+
+
+BREAKPOINT_CSS = (
+    ".rt-r-gtc-1{grid-template-columns:1fr}"
+    "@media (min-width:520px){.xs\\:rt-r-gtc-2{grid-template-columns:1fr 1fr}}"
+    "@media (min-width:768px){.sm\\:rt-r-gtc-2{grid-template-columns:1fr 1fr}}"
+    "@media (min-width:1024px){.md\\:rt-r-p-2,.rt-r-p-1{padding:1px}"
+    ".rt-Card:where(.md\\:rt-r-size-2){font-size:2px}"
+    ":is(.lg\\:rt-r-p-3,.y) .x{gap:1px}.kj-card{color:red}}"
+)
+
+
+def test_pruning_drops_the_utilities_of_breakpoints_no_script_gives_a_prop():
+    """The kit writes "sm:rt-r-gtc-2" at run time from ``columns={initial:"1",sm:"2"}``: the
+    key is what the built scripts show, and it keeps that breakpoint's utilities."""
+    used = component_classes_named(
+        ["L(g,{align:`start`,columns:{initial:`1`,sm:`2`},css:{width:`100%`}})", 'c("rt-Card")']
     )
+    assert used == {"rt-Card", "sm:"}
+    assert component_classes_named(['{["md"] : 2}', "{lg:`3fr 2fr`}", "x.xs=1"]) == {"md:", "lg:"}
+    pruned = prune_components(BREAKPOINT_CSS, used)
+    assert ".rt-r-gtc-1{grid-template-columns:1fr}" in pruned  # no breakpoint: always kept
+    assert ".sm\\:rt-r-gtc-2" in pruned
+    assert "xs\\:" not in pruned and "@media (min-width:520px)" not in pruned  # left empty
+    assert "md\\:rt-r-p-2" not in pruned and ".rt-r-p-1{padding:1px}" in pruned
+    assert "md\\:rt-r-size-2" not in pruned  # the kit's own responsive sizes go too
+    assert ":is(.lg\\:rt-r-p-3,.y) .x{gap:1px}" in pruned  # one of two: kept, to be safe
+    assert ".kj-card{color:red}" in pruned  # the app's own rules stay
 
 
 def test_a_pruned_build_renames_what_changed_and_every_file_that_names_it(tmp_path):

@@ -14,6 +14,9 @@ rxconfig.py). Each step was measured with benchmarks/frontend_budget.py (docs/PE
 * **Only their styles.** After the build, the stylesheet loses every selector that needs a
   Radix component class no built script names (``prune_built_styles``); what changed, and what
   names it, gets new hashed names, so no phone keeps a stale copy.
+* **Only the breakpoints in use.** Half the kit's stylesheet is its utilities repeated for
+  five screen widths; a width no page gives a responsive prop (``{initial: "1", md: "2"}``)
+  loses its copies (``component_classes_named``).
 * **Only the colours in use.** Radix Themes' stylesheet carries all 31 colour scales; the app
   uses ``USED_COLORS`` (a test checks every colour named in the code is among them).
 * **The page first, its scripts after.** Every page is prerendered, so its HTML and stylesheet
@@ -113,6 +116,14 @@ def trim_colors(stylesheet: str) -> str:
 # whole string in its JavaScript, never pieced together, so a build whose scripts never name
 # one has no element that carries it.
 COMPONENT_CLASS = re.compile(r"rt-[A-Z][A-Za-z0-9]*")
+# A kit utility class for one breakpoint ("md:rt-r-gtc-2"): half the kit's stylesheet is these,
+# five breakpoints of every utility. The kit pieces each together at run time from a responsive
+# prop's object (``columns=rx.breakpoints(initial="1", md="2")`` is built as
+# ``{initial:"1",md:"2"}``), so a breakpoint no script writes as such a key has no element that
+# carries one of its classes. (Responsive style props become media queries in the page's own
+# styles, not kit classes.)
+BREAKPOINT_CLASS = re.compile(r"(?P<breakpoint>xs|sm|md|lg|xl):rt-[a-z][A-Za-z0-9-]*")
+RESPONSIVE_KEY = re.compile(r"""[{,]\s*\[?\s*["'`]?(xs|sm|md|lg|xl)["'`]?\s*\]?\s*:""")
 # Blocks whose content is rules (pruned inside); any other at-rule is kept whole.
 RULE_BLOCKS = {"media", "supports", "layer", "container"}
 HASHED_NAME = re.compile(r"^(?P<stem>.+)-(?P<hash>[A-Za-z0-9_-]{8})\.(?P<ext>js|css)$")
@@ -120,7 +131,21 @@ TEXT_SUFFIXES = {".html", ".js", ".css", ".json"}
 
 
 def component_classes_named(texts: Iterable[str]) -> set[str]:
-    return {match for text in texts for match in COMPONENT_CLASS.findall(text)}
+    """The kit's component classes the scripts name, and ``"md:"`` for every breakpoint they
+    give a responsive prop (that breakpoint's utility classes may then be on an element)."""
+    texts = list(texts)
+    named = {match for text in texts for match in COMPONENT_CLASS.findall(text)}
+    return named | {key + ":" for text in texts for key in RESPONSIVE_KEY.findall(text)}
+
+
+def _needs(name: str) -> str | None:
+    """What ``name`` (a class in a selector) needs named in the scripts for an element to
+    carry it: its component class, or its breakpoint; None for any other class."""
+    if COMPONENT_CLASS.fullmatch(name):
+        return name
+    if bp := BREAKPOINT_CLASS.fullmatch(name):
+        return bp["breakpoint"] + ":"
+    return None
 
 
 def _selectors(prelude: list) -> list[list]:
@@ -135,9 +160,11 @@ def _selectors(prelude: list) -> list[list]:
 
 
 def _required_classes(selector: list) -> set[str]:
-    """The component classes an element must carry for ``selector`` to match: those written at
-    its top level. A class inside :not(), :where(), :is() or :has() is not required (under
-    :not() its absence matches), so it never gets a selector removed."""
+    """What the scripts must name for ``selector`` to match (``_needs`` of the classes an
+    element or its ancestor must carry): the classes written at its top level, and those inside
+    a :where() or :is() of one alternative (``.rt-Text:where(.md\\:rt-r-size-2)``). A class
+    among alternatives (``:is(.a, .b)``) is not required, nor one under :not() (its absence
+    matches) or :has(), so it never gets a selector removed."""
     required = set()
     for previous, token in zip([None, *selector], selector, strict=False):
         if (
@@ -145,9 +172,15 @@ def _required_classes(selector: list) -> set[str]:
             and previous is not None
             and previous.type == "literal"
             and previous.value == "."
-            and COMPONENT_CLASS.fullmatch(token.value)
+            and (need := _needs(token.value))
         ):
-            required.add(token.value)
+            required.add(need)
+        elif (
+            token.type == "function"
+            and token.lower_name in ("where", "is")
+            and len(alternatives := _selectors(token.arguments)) == 1
+        ):
+            required |= _required_classes(alternatives[0])
     return required
 
 
@@ -175,9 +208,10 @@ def _prune_rules(nodes: list, used: set[str]) -> list:
 
 
 def prune_components(css: str, used: set[str]) -> str:
-    """``css`` without the selectors that need a Radix component class no script names (and
-    without the rules and media blocks left empty by that). Everything else is kept as it was:
-    tokens, utilities, the app's own rules, keyframes, fonts."""
+    """``css`` without the selectors that need a Radix component class no script names, or a
+    utility class of a breakpoint no script uses (``used``: ``component_classes_named``), and
+    without the rules and media blocks left empty by that. Everything else is kept as it was:
+    tokens, other utilities, the app's own rules, keyframes, fonts."""
     nodes = tinycss2.parse_stylesheet(css, skip_comments=True)
     return tinycss2.serialize(_prune_rules(nodes, used))
 
@@ -226,8 +260,9 @@ def rename_after_pruning(static_dir: Path, changed: dict[Path, str]) -> dict[str
 
 
 def prune_built_styles(static_dir: Path) -> dict[str, int]:
-    """After the production build: prune every built stylesheet to the Radix components the
-    built scripts name, then rename what changed. Returns {stylesheet: bytes removed}."""
+    """After the production build: prune every built stylesheet to the Radix components and
+    breakpoints the built scripts name, then rename what changed. Returns {stylesheet: bytes
+    removed}."""
     assets = static_dir / "assets"
     used = component_classes_named(p.read_text(encoding="utf-8") for p in assets.glob("*.js"))
     removed: dict[str, int] = {}

@@ -117,3 +117,30 @@ def test_three_taps_then_changes_update_the_same_day(phone, app_db_url):
     late = [(r.local_date, r.mood, r.late, r.status) for r in rows if r.late]
     assert late == [(yesterday, 2, True, "submitted")]
     assert [r.late for r in rows if r.local_date != yesterday] == [False]
+
+
+def test_the_answers_work_from_the_keyboard(phone, app_db_url):
+    """The answers are native radios: arrow keys move along a scale and choose, the card
+    shows a focus ring, and the choice is kept in the day's draft like a tap."""
+    client_id = make_client(
+        app_db_url,
+        email="rowan.keys@riverbend.example",
+        password=PASSWORD,
+        name="Rowan Keys",
+        clinic_name="Harbour Keys Clinic",
+        slug="harbour-keys",
+    )
+    sign_in(phone, "rowan.keys@riverbend.example", PASSWORD)
+    phone.goto("/checkin")
+    mood = phone.locator("#scale-mood")
+    mood.get_by_role("radio", name="Okay", exact=True).focus()
+    phone.keyboard.press("ArrowRight")
+    good = mood.get_by_role("radio", name="Good", exact=True)
+    expect(good).to_be_checked()
+    expect(good).to_be_focused()
+    ring = good.evaluate("e => getComputedStyle(e.nextElementSibling).outlineStyle")
+    assert ring == "solid", "the focused card shows no focus ring"
+    assert mood.get_by_role("radio").count() == 5
+    rows = wait_for_checkins(app_db_url, client_id, lambda r: r and r[0].mood == 4)
+    assert [(r.status, r.mood, r.anxiety) for r in rows] == [("draft", 4, None)]
+    shot(phone, "checkin-05-keyboard")

@@ -205,6 +205,12 @@ def test_clinician_pages_work_under_the_policy(browser, app_url):
     expect(clients.first).to_be_attached()
     _visit(page, clients.first.get_attribute("href"))
     expect(page.get_by_role("heading").first).to_be_visible()
+    # A wide screen puts panels side by side (a responsive kit grid: columns 1, from md 2):
+    # the kit's breakpoint classes the pruned stylesheet keeps (kapjourney/ui/bundling.py).
+    readiness, alerts = page.locator("#readiness-panel"), page.locator("#alerts-panel")
+    expect(alerts).to_be_visible()
+    left, right = readiness.bounding_box(), alerts.bounding_box()
+    assert abs(left["y"] - right["y"]) < 2 and right["x"] > left["x"] + left["width"]
     shot(page, "csp-client-detail-desktop")
     assert found == []
     context.close()

@@ -102,6 +102,10 @@ def test_the_checkin_page_stays_within_its_javascript_budget(browser, app_url):
         assert ".rt-Button" in css and "--indigo-9:" in css and "--red-9:" in css
         assert "rt-ThemePanel" not in css, "the stylesheet carries components no page uses"
         assert "--tomato-9:" not in css, "the stylesheet defines colours no page uses"
+        # The kit's utilities for the breakpoints a page gives a responsive prop (md, sm), and
+        # none for the others (xs, lg, xl: no page uses them).
+        assert ".md\\:rt-r-gtc-2" in css and ".sm\\:rt-r-gtc-2" in css
+        assert "xs\\:rt-r-" not in css and "lg\\:rt-r-" not in css and "xl\\:rt-r-" not in css
 
         assert serious_violations(page) == []
     finally:

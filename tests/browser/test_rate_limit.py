@@ -24,7 +24,7 @@ PASSWORD = "steady lantern evening"
 FLOOD = 100
 # 100 taps on one scale, alternating two answers so every tap is a change the page sends.
 FLOOD_SCRIPT = """(count) => {
-  const items = document.querySelectorAll('#scale-energy [role="radio"]');
+  const items = document.querySelectorAll('#scale-energy input[type="radio"]');
   for (let i = 0; i < count; i++) items[i % 2].click();
   return items.length;
 }"""

@@ -14,25 +14,26 @@ from kapjourney.ui.pages.checkin.state import CheckInState
 __all__ = ["CheckInState", "checkin_page"]
 
 
-def _anchor(choice: ChoiceView) -> rx.Component:
-    return rx.radio_cards.item(
-        rx.text(
-            # A soft hyphen lets the longest word break cleanly in a narrow column.
+def _anchor(scale: CheckInScaleView, choice: ChoiceView) -> rx.Component:
+    """One answer: a native radio inside a card-shaped label (assets/kj.css ``.kj-card``).
+    Plain elements, not the UI kit's radio cards: the page draws four scales of five at once,
+    and the kit's cards cost about half the page's first render on a slow phone."""
+    value = choice.value.to_string()
+    return rx.el.label(
+        rx.el.input(
+            type="radio",
+            name="scale-" + scale.key,
+            value=value,
+            checked=CheckInState.answers[scale.key].to(str) == value,
+            on_change=lambda v: CheckInState.tap(scale.key, v),
+            aria_label=choice.label,
+        ),
+        # A soft hyphen lets the longest word break cleanly in a narrow column.
+        rx.el.span(
             rx.match(choice.label, ("Overwhelmed", "Over\u00adwhelmed"), choice.label),
-            size="1",
-            weight="medium",
-            text_align="center",
-            line_height="1.2",
-            width="100%",
-            overflow_wrap="anywhere",
             aria_hidden="true",
         ),
-        value=choice.value.to_string(),
-        aria_label=choice.label,
-        min_height="60px",
-        padding="6px 3px",
-        justify_content="center",
-        class_name="anchor",
+        class_name="kj-card",
     )
 
 
@@ -47,14 +48,10 @@ def _scale(scale: CheckInScaleView) -> rx.Component:
             size="3",
             id=qid + "-question",
         ),
-        rx.radio_cards.root(
-            rx.foreach(scale.anchors, _anchor),
-            value=CheckInState.answers[scale.key].to(str),
-            on_value_change=lambda v: CheckInState.tap(scale.key, v),
-            columns="5",
-            gap="1",
-            size="1",
-            width="100%",
+        rx.el.div(
+            rx.foreach(scale.anchors, lambda choice: _anchor(scale, choice)),
+            role="radiogroup",
+            class_name="kj-cards",
             aria_labelledby=qid + "-question",
             aria_describedby=qid + "-problem",
             aria_invalid=rx.cond(problem != "", "true", "false"),
