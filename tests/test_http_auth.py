@@ -13,6 +13,7 @@ import time_machine
 
 from kapjourney import db
 from kapjourney.auth import sessions
+from kapjourney.auth.signin import RETRY_MESSAGES, retry_word
 from kapjourney.domain.models import AuditEvent, AuthSession, SignInFailure
 from kapjourney.domain.schemas import InviteCreate
 from kapjourney.http.app import UNAVAILABLE, create_api
@@ -122,18 +123,23 @@ def test_a_native_form_post_before_the_script_starts_still_signs_in(
 
 
 @pytest.mark.parametrize(
-    "form",
+    ("form", "word"),
     [
-        {"email": "ada@test.example", "password": "wrong horse battery staple"},
-        {"email": "", "password": ""},
-        {"email": "x" * 5000, "password": "<script>alert(1)</script>"},
+        ({"email": "ada@test.example", "password": "wrong horse battery staple"}, "failed"),
+        ({"email": "", "password": ""}, "missing-email-password"),
+        ({"email": "   ", "password": "x"}, "missing-email"),
+        ({"email": "ada@test.example"}, "missing-password"),
+        ({"email": "x" * 5000, "password": "<script>alert(1)</script>"}, "failed"),
     ],
 )
 def test_a_failed_native_form_post_goes_back_to_sign_in_with_no_session(
-    client, engine, personas, form
+    client, engine, personas, form, word
 ):
+    """Back to the sign-in page with a word naming its message (never what was typed)."""
     response = client.post("/auth/signin", data=form, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/signin"
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/signin?signin={word}"
+    assert word in RETRY_MESSAGES
     assert "set-cookie" not in response.headers
     assert count(engine, AuthSession) == 0
 
@@ -525,3 +531,8 @@ def test_over_https_the_cookie_is_host_prefixed_and_secure(engine, personas, tmp
     assert {"httponly", "secure", "samesite=strict", "path=/"} <= attributes
     assert not any(a.startswith("domain") for a in attributes)
     assert health.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+def test_a_throttled_native_sign_in_is_told_to_wait():
+    assert retry_word("ada@test.example", "anything", throttled=True) == "wait"
+    assert RETRY_MESSAGES["wait"][2].startswith("Too many attempts")

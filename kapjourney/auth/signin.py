@@ -23,7 +23,32 @@ from kapjourney.services import audit
 from kapjourney.settings import Settings, get_settings
 
 WRONG_CREDENTIALS = "Email or password is incorrect."
+EMAIL_MISSING = "Enter your email address."
+PASSWORD_MISSING = "Enter your password."  # noqa: S105 - a message, not a secret
 MAX_EMAIL = 254
+# A sign-in form posted by the browser itself (a tap before the page's script has started)
+# cannot be answered with messages: the server sends it back to the sign-in page with one of
+# these words in the address (never what was typed), and the page shows its messages as
+# (email, password, form).
+RETRY_MESSAGES: dict[str, tuple[str, str, str]] = {
+    "missing-email": (EMAIL_MISSING, "", ""),
+    "missing-password": ("", PASSWORD_MISSING, ""),
+    "missing-email-password": (EMAIL_MISSING, PASSWORD_MISSING, ""),
+    "failed": ("", "", WRONG_CREDENTIALS),
+    "wait": ("", "", "Too many attempts. Wait a few minutes and try again."),
+}
+
+
+def retry_word(email: object, password: object, *, throttled: bool = False) -> str:
+    """The ``RETRY_MESSAGES`` word for a form that did not sign in."""
+    if throttled:
+        return "wait"
+    missing = []
+    if not (email.strip() if isinstance(email, str) else email):
+        missing.append("email")
+    if not password:
+        missing.append("password")
+    return "missing-" + "-".join(missing) if missing else "failed"
 
 
 @dataclass(frozen=True)
@@ -88,11 +113,11 @@ def authenticate(
     password = password or ""
     problems: dict[str, str] = {}
     if not email:
-        problems["email"] = "Enter your email address."
+        problems["email"] = EMAIL_MISSING
     elif len(email) > MAX_EMAIL:
         problems["email"] = "That is longer than any email address can be."
     if not password:
-        problems["password"] = "Enter your password."  # noqa: S105 - a message, not a secret
+        problems["password"] = PASSWORD_MISSING
     elif len(password) > passwords.MAX_LENGTH:
         problems["password"] = WRONG_CREDENTIALS
     if problems:

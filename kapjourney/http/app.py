@@ -154,18 +154,22 @@ def create_api(settings: Settings | None = None) -> FastAPI:
                     settings=settings,
                 )
 
+        def back_to_signin(throttled: bool = False) -> Response:
+            """A native post that did not sign in: back to the page, which shows why."""
+            word = signin.retry_word(data.get("email"), data.get("password"), throttled=throttled)
+            return RedirectResponse(f"{SIGNIN}?signin={word}", status_code=303)
+
         try:
             outcome = await asyncio.to_thread(work)
         except ValidationFailed as problem:
-            return RedirectResponse(SIGNIN, status_code=303) if native else _error(problem.fields)
+            return back_to_signin() if native else _error(problem.fields)
         # Staff who owe a second factor go to its page; everyone else to their home.
         target = NEXT_BY_STAGE.get(outcome.stage) or HOME_BY_ROLE.get(str(outcome.role), SIGNIN)
         if native:
-            target = target if outcome.ok else SIGNIN
+            if not outcome.ok:
+                return back_to_signin(throttled=bool(outcome.retry_after_seconds))
             redirect = RedirectResponse(target, status_code=303)
-            return (
-                _with_session_cookie(redirect, outcome.token, settings) if outcome.ok else redirect
-            )
+            return _with_session_cookie(redirect, outcome.token, settings)
         if not outcome.ok:
             status = 429 if outcome.retry_after_seconds else 400
             response = _error(outcome.errors or {}, status)

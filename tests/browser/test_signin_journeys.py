@@ -46,6 +46,27 @@ def test_empty_sign_in_names_each_missing_field(phone):
     expect(phone.locator("#signin-password-error")).to_have_text("Enter your password.")
 
 
+def test_a_form_the_browser_posts_itself_comes_back_with_its_messages(phone):
+    """A tap before the page's script has started posts the form natively (``form.submit()``
+    does the same): the server sends it back to the sign-in page, which names what is missing
+    or says the sign-in failed."""
+    phone.goto("/signin")
+    expect(phone.locator("#signin-submit")).to_be_visible()
+    with phone.expect_navigation():
+        phone.evaluate("document.getElementById('signin-form').submit()")
+    expect(phone).to_have_url(re.compile(r"/signin\?signin=missing-email-password$"))
+    expect(phone.locator("#signin-email-error")).to_have_text("Enter your email address.")
+    expect(phone.locator("#signin-password-error")).to_have_text("Enter your password.")
+
+    phone.get_by_label("Email").fill(ALEX)
+    phone.get_by_label("Password").fill("not the password")
+    with phone.expect_navigation():
+        phone.evaluate("document.getElementById('signin-form').submit()")
+    expect(phone.locator("#form-error")).to_contain_text("Email or password is incorrect.")
+    assert "not the password" not in phone.url and "alex" not in phone.url
+    shot(phone, "signin-native-retry-phone")
+
+
 def test_huge_input_gets_a_message_not_an_error_page(phone):
     phone.goto("/signin")
     phone.get_by_label("Email").fill("a" * 1_000_000)

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from kapjourney.auth.oidc import configured_providers
+from kapjourney.auth.signin import RETRY_MESSAGES
 from kapjourney.routes import CRISIS, SIGNIN
 from kapjourney.settings import get_settings
 from kapjourney.ui.components.fields import field, form_error, form_messages
@@ -28,8 +29,13 @@ class SignInState(rx.State):
         self.busy = False
         providers = configured_providers(get_settings())
         self.sso_label = providers[0].label if providers else ""
-        if self.router.url.query_parameters.get("sso") == "failed":
+        query = self.router.url.query_parameters
+        if query.get("sso") == "failed":
             self.form_error = SSO_FAILED  # the one message for every single sign-on failure
+        # A form the browser posted itself (a tap before the script started) came back here.
+        word = query.get("signin")
+        if isinstance(word, str) and word in RETRY_MESSAGES:
+            self.email_error, self.password_error, self.form_error = RETRY_MESSAGES[word]
 
     @rx.event
     @public("sign-in form: only resets this tab's own error messages")
