@@ -55,6 +55,14 @@ def requeue(page, item: dict) -> None:
     )
 
 
+# pwa.js is a deferred script: a document that has only just replaced the last one may not
+# have run it yet. Wait for it there rather than reading ``kjPwa`` of undefined.
+_PWA_READY = """async () => {
+    while (!window.kjPwa) await new Promise((resolve) => setTimeout(resolve, 25));
+    await window.kjPwa.ready;
+}"""
+
+
 def pwa_ready(page, attempts: int = 5) -> None:
     """Wait for pwa.js's start-up work (the offline page re-fetched for whoever is signed in).
     A page that is still settling (a redirect, the reload after sign-out clears site data) may
@@ -64,8 +72,21 @@ def pwa_ready(page, attempts: int = 5) -> None:
     for attempt in range(attempts):
         try:
             page.wait_for_load_state("load")
-            page.evaluate("window.kjPwa.ready")
+            page.evaluate(_PWA_READY)
             return
         except Error as problem:
             if "context was destroyed" not in str(problem) or attempt == attempts - 1:
                 raise
+
+
+def signed_out_page_ready(page, sign_out: str = "() => { window.kj.signOut(); }") -> None:
+    """Sign out with ``sign_out`` and wait for pwa.js's start-up work in the sign-in page's own,
+    new document. The URL alone can match early (the app's router may reach /signin in the old
+    document first), so the old document is marked and the wait is for one without the mark."""
+    page.evaluate("() => { window.kjBeforeSignOut = true; }")
+    page.evaluate(sign_out)
+    page.wait_for_url("**/signin**")
+    page.wait_for_function(
+        "() => !window.kjBeforeSignOut && document.readyState === 'complete'", timeout=30_000
+    )
+    pwa_ready(page)

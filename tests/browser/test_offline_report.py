@@ -21,7 +21,14 @@ from kapjourney.domain.models import Alert, CheckIn, SubmissionReceipt, SymptomR
 from kapjourney.domain.safety import SYMPTOM_ITEMS
 from tests.browser.conftest import PHONE, serious_violations, shot, sign_in
 from tests.browser.people import invite_client_of_sam
-from tests.browser.service_worker import ask_worker, controlled, outbox, pwa_ready, requeue
+from tests.browser.service_worker import (
+    ask_worker,
+    controlled,
+    outbox,
+    pwa_ready,
+    requeue,
+    signed_out_page_ready,
+)
 
 PASSWORD = "lantern tide evening"
 SAVED = "Saved on this phone. It will send when you are back online."
@@ -192,15 +199,14 @@ def test_a_worrying_report_made_offline_shows_help_at_once_and_is_sent_once(phon
     # After signing out, the cached offline page is the signed-out one (no follow-ups, no tag).
     phone.goto("/today")
     pwa_ready(phone)
-    phone.evaluate("() => { window.kj.signOut(); }")
-    phone.wait_for_url("**/signin**")
-    pwa_ready(phone)  # the app start re-fetched the offline page
+    signed_out_page_ready(phone)  # the app start re-fetched the offline page
     cached = phone.evaluate(
         """async () => {
             const hit = await caches.match("/offline.html");
             return hit ? await hit.text() : "";
         }"""
     )
+    assert "You are offline" in cached
     assert "data-owner" not in cached and "rep-" not in cached
 
 
