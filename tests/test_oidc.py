@@ -207,6 +207,19 @@ def test_discovery_naming_another_issuer_is_refused(engine, tmp_path, personas, 
     assert count(engine, OidcPendingLogin) == 0
 
 
+def test_starts_from_one_address_are_limited_like_password_sign_in(engine, tmp_path, idp):
+    """Each start stores a pending login and asks the provider: a flood from one address is
+    sent back to the sign-in page, which asks them to wait, and stores nothing."""
+    limited = sso_settings(tmp_path, idp, signin_requests_per_address_per_minute=2)
+    with TestClient(create_api(limited)) as c:
+        first, second, third = (c.get("/auth/oidc/start", follow_redirects=False) for _ in range(3))
+    assert [r.status_code for r in (first, second, third)] == [303, 303, 303]
+    assert first.headers["location"].startswith(idp.origin)
+    assert second.headers["location"].startswith(idp.origin)
+    assert third.headers["location"] == "/signin?signin=wait"
+    assert count(engine, OidcPendingLogin) == 2
+
+
 # --- configuration and hygiene --------------------------------------------------------------------
 
 

@@ -273,7 +273,11 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     push.register(api, settings)  # service worker, push subscriptions, offline replay
     exports.register(api, settings)  # issue 6: CSV, FHIR and PDF exports
     api.include_router(offline.router)  # the offline page the service worker falls back to
-    api.include_router(oidc.router(settings, set_session_cookie=_with_session_cookie))  # SSO
+    api.include_router(  # SSO
+        oidc.router(
+            settings, set_session_cookie=_with_session_cookie, limiter=limiter, rate=signin_rate
+        )
+    )
     # Two-factor sign-in for staff (issue 7): the code step and enrolment's confirmation.
     api.include_router(two_factor.router(settings, limiter=limiter, rate=signin_rate))
 

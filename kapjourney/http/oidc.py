@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from kapjourney.auth import oidc, oidc_accounts, sessions
+from kapjourney.auth import oidc, oidc_accounts, ratelimit, sessions
 from kapjourney.auth.oidc import PendingLogin, SsoFailure
 from kapjourney.routes import HOME_BY_ROLE, SIGNIN
 from kapjourney.services.uow import unit_of_work
@@ -26,6 +26,7 @@ from kapjourney.settings import Settings
 OIDC_START = "/auth/oidc/start"
 OIDC_CALLBACK = "/auth/oidc/callback"
 SSO_FAILED = f"{SIGNIN}?sso=failed"  # the sign-in page shows the generic message
+SSO_WAIT = f"{SIGNIN}?signin=wait"  # too many starts from one address: "wait a few minutes"
 
 
 def pending_cookie_name(settings: Settings) -> str:
@@ -36,9 +37,16 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def router(settings: Settings, *, set_session_cookie: Callable[..., Any]) -> APIRouter:
+def router(
+    settings: Settings,
+    *,
+    set_session_cookie: Callable[..., Any],
+    limiter: ratelimit.RateLimiter,
+    rate: ratelimit.Rate,
+) -> APIRouter:
     """``set_session_cookie(response, token, settings)`` is password sign-in's own cookie
-    writer, so both ways in end with the same cookie."""
+    writer, so both ways in end with the same cookie. Starts are limited per address at
+    password sign-in's ``rate``: each one stores a pending login and asks the provider."""
     oidc.configured_providers(settings)  # a half-filled configuration stops the app here
     api = APIRouter()
     redirect_uri = settings.public_url.rstrip("/") + OIDC_CALLBACK
@@ -61,6 +69,8 @@ def router(settings: Settings, *, set_session_cookie: Callable[..., Any]) -> API
         if provider is None:
             return RedirectResponse(SIGNIN, status_code=303)
         ip = _client_ip(request)
+        if await limiter.ahit("sso-start", ip, rate):
+            return RedirectResponse(SSO_WAIT, status_code=303)
         try:
             auth_request = await oidc.authorization_request(provider, redirect_uri=redirect_uri)
         except SsoFailure as failure:
