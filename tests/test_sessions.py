@@ -286,6 +286,18 @@ def test_it_revokes_every_session_of_one_user_only(engine, personas, settings):
         assert sessions.revoke_all_sessions(s, user_id=personas.clinician.id) == 0
 
 
+def test_revoking_every_session_counts_only_the_live_ones(engine, personas, settings):
+    """An expired sign-in is stamped too, but it is not counted as one that was ended."""
+    with time_machine.travel(T0, tick=False) as traveller:
+        old = _issue(engine, personas.clinician, settings)
+        traveller.shift(timedelta(minutes=20))  # past the 15 idle minutes
+        fresh = _issue(engine, personas.clinician, settings)
+        with db.session_scope(engine) as s:
+            assert sessions.revoke_all_sessions(s, user_id=personas.clinician.id) == 1
+        assert _row(engine, old).revoked_at is not None
+        assert _row(engine, fresh).revoked_at is not None
+
+
 # --- the cookie header ---------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -98,9 +98,7 @@ def _live(
     if row is None or row.revoked_at is not None:
         return None
     current = now()
-    if as_utc(row.idle_expires_at) <= current:
-        return None
-    if row.absolute_expires_at is not None and as_utc(row.absolute_expires_at) <= current:
+    if not _unexpired(row, current):
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
@@ -145,17 +143,23 @@ def revoke_session(session: Session, *, token: str | None) -> int | None:
     if row is None or row.revoked_at is not None:
         return None
     current = now()
-    was_live = as_utc(row.idle_expires_at) > current and (
-        row.absolute_expires_at is None or as_utc(row.absolute_expires_at) > current
-    )
+    was_live = _unexpired(row, current)
     row.revoked_at = current
     session.add(row)
     return row.user_id if was_live else None
 
 
+def _unexpired(row: AuthSession, at: datetime) -> bool:
+    """Not yet expired, idle or absolute (revocation is checked by the caller)."""
+    return as_utc(row.idle_expires_at) > at and (
+        row.absolute_expires_at is None or as_utc(row.absolute_expires_at) > at
+    )
+
+
 def revoke_all_sessions(session: Session, *, user_id: int) -> int:
     """Every session of ``user_id`` ends, and every browser trusted to skip the code step
-    forgets it. Returns the number of sessions revoked."""
+    forgets it. Returns how many of the sessions were still live (expired ones are stamped
+    too, but a person was not signed in there)."""
     rows = session.exec(
         select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
     ).all()
@@ -164,7 +168,7 @@ def revoke_all_sessions(session: Session, *, user_id: int) -> int:
         row.revoked_at = stamp
         session.add(row)
     revoke_trusted_devices(session, user_id=user_id)
-    return len(rows)
+    return sum(_unexpired(row, stamp) for row in rows)
 
 
 def revoke_trusted_devices(session: Session, *, user_id: int) -> int:
