@@ -18,6 +18,7 @@ from kapjourney.ui.bundling import (
     KIT_LOADER,
     RADIX_COLORS,
     RADIX_STYLESHEET,
+    SHARED_BY,
     USED_COLORS,
     component_classes_named,
     drop_kit_loader,
@@ -110,8 +111,13 @@ def test_hashed_bundles_are_cacheable_for_good(client):
 def test_the_bundling_plugin_puts_its_groups_ahead_of_reflexs_own():
     config = 'output: { codeSplitting: { groups: [ { test: /env.json/, name: "reflex-env" } ] } }'
     edited = group_bundles(config)
-    order = [edited.index(f'name: "{name}"') for name in ("ui-kit", "icons", "reflex-env")]
+    names = ("ui-kit", "ui-kit-some", "icons", "reflex-env")
+    order = [edited.index(f'name: "{name}"') for name in names]
     assert order == sorted(order)
+    # What most pages use is one shared bundle; the rest goes by the pages that use it.
+    shared, some = edited.split('name: "ui-kit-some"')
+    assert f"minShareCount: {SHARED_BY}, priority: 2" in shared.split('name: "ui-kit"')[1]
+    assert "entriesAware: true" in some.split("},")[0] and "priority: 1" in some.split("},")[0]
     assert "lucide-react" in edited and "@radix-ui" in edited
     assert "recharts" not in edited  # charts stay with the clinician page that draws them
     assert "utils" in edited and "(?!env" in edited  # Reflex's env.json keeps its own bundle

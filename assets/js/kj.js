@@ -98,6 +98,45 @@
     },
   };
 
+  // --- The account menu (ui/layout.py) -------------------------------------------------------
+  // A button (data-kj-menu) shows the panel it controls. A tap elsewhere closes it, as does
+  // Escape (focus goes back to the button) and choosing one of its items. Listening on the
+  // document, it works from the first paint, before the page's own script has started.
+  function menuPanel(button) {
+    return document.getElementById(button.getAttribute("aria-controls") || "");
+  }
+  function setMenu(button, open) {
+    var panel = menuPanel(button);
+    if (!panel) return;
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    panel.hidden = !open;
+  }
+  function openMenus() {
+    return Array.prototype.slice.call(
+      document.querySelectorAll("[data-kj-menu][aria-expanded='true']")
+    );
+  }
+  document.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    var button = target && target.closest("[data-kj-menu]");
+    openMenus().forEach(function (open) {
+      if (open === button) return;
+      var panel = menuPanel(open);
+      var inside = panel && target && panel.contains(target);
+      if (!inside || target.closest("a, button")) setMenu(open, false);
+    });
+    if (button) setMenu(button, button.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    openMenus().forEach(function (open) {
+      var panel = menuPanel(open);
+      var hadFocus = panel && panel.contains(document.activeElement);
+      setMenu(open, false);
+      if (hadFocus || document.activeElement === open) open.focus();
+    });
+  });
+
   // A field's message: "" hides it. The input is marked invalid while a message shows.
   function showError(fieldId, message) {
     var line = document.getElementById(fieldId + "-error");

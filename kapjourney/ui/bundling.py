@@ -6,7 +6,9 @@ rxconfig.py). Each step was measured with benchmarks/frontend_budget.py (docs/PE
   small scripts): on a phone's network the requests, each with its headers, not the bytes, set
   how soon a page shows. The kit with Reflex's run-time, and the icons, are grouped into two
   bundles cached across pages (React and the router are shared by the bundler itself). A
-  single bundle of everything measured worse: it carried code some pages do not run. Charts
+  single bundle of everything measured worse: it carried code some pages do not run. So the
+  kit's shared bundle holds only what ``SHARED_BY`` pages or more use; the rest (dialogs,
+  tables, switches: mostly the clinician's) is bundled by the set of pages that use it. Charts
   (recharts) stay with the clinician page that draws them.
 * **Only the kit's components in use.** Reflex's app root offers the whole UI kit to
   components evaluated in the browser at run time (the app has none); that import defeated
@@ -71,7 +73,17 @@ UI_KIT = (
 ICONS = ("lucide-react",)
 
 
-def _group(name: str, packages: tuple[str, ...], *, runtime: bool = False) -> str:
+# A kit module that this many pages (entry chunks) use is in the one shared kit bundle; the
+# rest (dialogs, tables, menus: the clinician's pages, mostly) go to bundles by the set of pages
+# that use them, so a client page does not load and run what it never draws.
+SHARED_BY = 8
+# Bundles of the rest smaller than this join their nearest neighbour (fewer requests).
+MERGE_BELOW = 16_000
+
+
+def _group(
+    name: str, packages: tuple[str, ...], *, runtime: bool = False, options: str = ""
+) -> str:
     # Module ids are absolute paths; [\\/] matches either separator. With ``runtime``,
     # Reflex's own run-time (.web/utils: the state, its context) joins, all but its env.json.
     sep = "[\\\\/]"
@@ -81,11 +93,20 @@ def _group(name: str, packages: tuple[str, ...], *, runtime: bool = False) -> st
     return f"""
             {{
               name: "{name}",
-              test: /{test}/,
+              test: /{test}/,{options}
             }},"""
 
 
-GROUPS = _group("ui-kit", UI_KIT, runtime=True) + _group("icons", ICONS)
+GROUPS = (
+    _group("ui-kit", UI_KIT, runtime=True, options=f" minShareCount: {SHARED_BY}, priority: 2,")
+    + _group(
+        "ui-kit-some",
+        UI_KIT,
+        runtime=True,
+        options=f" entriesAware: true, entriesAwareMergeThreshold: {MERGE_BELOW}, priority: 1,",
+    )
+    + _group("icons", ICONS)
+)
 
 
 def group_bundles(vite_config: str) -> str:

@@ -58,31 +58,40 @@ def crisis_button() -> rx.Component:
 
 
 def _menu() -> rx.Component:
-    return rx.menu.root(
-        rx.menu.trigger(
-            rx.button(
-                rx.icon("circle-user", size=18),
-                variant="soft",
-                color_scheme="gray",
-                aria_label="Account menu",
-                size="2",
-            ),
+    """The account menu: a plain button that shows its panel (assets/js/kj.js opens it, and
+    closes it on a tap elsewhere, on Escape or once an item is chosen). The kit's dropdown menu
+    brought its positioning and focus machinery, over 100 kB of script, into every page."""
+    return rx.el.div(
+        rx.el.button(
+            rx.icon("circle-user", size=18, aria_hidden="true"),
+            type="button",
+            aria_label="Account menu",
+            aria_expanded="false",
+            aria_controls="account-panel",
+            class_name="kj-account-button",
+            custom_attrs={"data-kj-menu": ""},
         ),
-        rx.menu.content(
-            rx.box(
-                rx.text(SessionState.display_name, size="2", weight="medium"),
-                padding_x="12px",
-                padding_y="6px",
-            ),
-            rx.menu.separator(),
-            rx.menu.item(
-                rx.icon("settings", size=16),
+        rx.el.div(
+            rx.el.p(SessionState.display_name, class_name="kj-account-name"),
+            rx.link(
+                rx.icon("settings", size=16, aria_hidden="true"),
                 "Settings",
-                on_click=rx.redirect(SETTINGS),
+                href=SETTINGS,
                 id="nav-settings",
+                underline="none",
             ),
-            rx.menu.item(rx.icon("log-out", size=16), "Sign out", on_click=SIGN_OUT, id="sign-out"),
+            rx.el.button(
+                rx.icon("log-out", size=16, aria_hidden="true"),
+                "Sign out",
+                type="button",
+                on_click=SIGN_OUT,
+                id="sign-out",
+            ),
+            id="account-panel",
+            hidden=True,
+            class_name="kj-account-panel",
         ),
+        class_name="kj-account",
     )
 
 

@@ -86,6 +86,12 @@ def test_the_checkin_page_stays_within_its_javascript_budget(browser, app_url):
         # Compressed on the wire: the bundles are served from their brotli or gzip sidecars.
         assert total < sum(s["decoded"] for s in scripts) / 2
 
+        # The kit's dialogs and menus (and what positions and traps focus for them) are
+        # bundled with the pages that draw them, not with every page (bundling.SHARED_BY).
+        code = "".join(page.request.get(s["url"]).text() for s in scripts)
+        assert "rt-Button" in code
+        assert "rt-BaseDialogContent" not in code and "rt-BaseMenuContent" not in code
+
         assert bundles, "no hashed bundle was fetched"
         decoded = {s["url"]: s["decoded"] for s in scripts}
         for url, headers in bundles.items():

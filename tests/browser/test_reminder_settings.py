@@ -120,7 +120,7 @@ def _serious_violations_in(page, selector: str) -> list[dict]:
 
 def _open_settings(page) -> None:
     page.get_by_role("button", name="Account menu").click()
-    page.get_by_role("menuitem", name="Settings").click()
+    page.get_by_role("link", name="Settings").click()
     page.wait_for_url(re.compile(r"/settings$"))
     expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
 
