@@ -99,8 +99,8 @@
   };
 
   // --- The account menu (ui/layout.py) -------------------------------------------------------
-  // A button (data-kj-menu) shows the panel it controls. A tap elsewhere closes it, as does
-  // Escape (focus goes back to the button) and choosing one of its items. Listening on the
+  // A button (data-kj-menu) shows the panel it controls. A tap elsewhere closes it, as do
+  // Escape (focus goes back to the button), choosing one of its items and tabbing past them. Listening on the
   // document, it works from the first paint, before the page's own script has started.
   function menuPanel(button) {
     return document.getElementById(button.getAttribute("aria-controls") || "");
@@ -126,6 +126,12 @@
       if (!inside || target.closest("a, button")) setMenu(open, false);
     });
     if (button) setMenu(button, button.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("focusin", function (event) {
+    openMenus().forEach(function (open) {  // Tab past its last item: it closes behind you
+      var panel = menuPanel(open);
+      if (event.target !== open && !(panel && panel.contains(event.target))) setMenu(open, false);
+    });
   });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;

@@ -167,6 +167,14 @@ def test_the_account_menu_opens_closes_and_works_by_keyboard(phone):
     expect(button).to_be_focused()
     expect(button).to_have_attribute("aria-expanded", "false")
 
+    # Tabbing past its last item closes it behind you.
+    phone.keyboard.press("Enter")
+    expect(panel).to_be_visible()
+    for _ in range(3):  # Settings, Sign out, then on into the page
+        phone.keyboard.press("Tab")
+    expect(panel).to_be_hidden()
+    button.focus()
+
     # Choosing an item goes there, and the menu is closed on the next page.
     phone.keyboard.press("Enter")
     phone.keyboard.press("Tab")
