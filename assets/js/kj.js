@@ -100,8 +100,9 @@
 
   // --- The account menu (ui/layout.py) -------------------------------------------------------
   // A button (data-kj-menu) shows the panel it controls. A tap elsewhere closes it, as do
-  // Escape (focus goes back to the button), choosing one of its items and tabbing past them. Listening on the
-  // document, it works from the first paint, before the page's own script has started.
+  // Escape (focus goes back to the button), choosing one of its items and tabbing past them.
+  // Listening on the document, it works as soon as this deferred script has run, before the
+  // page's own script has started.
   function menuPanel(button) {
     return document.getElementById(button.getAttribute("aria-controls") || "");
   }

@@ -19,6 +19,7 @@ from kapjourney.clock import as_utc, now
 from kapjourney.domain.enums import Role
 from kapjourney.domain.errors import ValidationFailed
 from kapjourney.domain.models import SignInFailure, User
+from kapjourney.routes import SIGNIN
 from kapjourney.services import audit
 from kapjourney.settings import Settings, get_settings
 
@@ -37,6 +38,11 @@ RETRY_MESSAGES: dict[str, tuple[str, str, str]] = {
     "failed": ("", "", WRONG_CREDENTIALS),
     "wait": ("", "", "Too many attempts. Wait a few minutes and try again."),
 }
+
+
+def retry_address(word: str) -> str:
+    """The sign-in page that shows ``word``'s messages (a ``RETRY_MESSAGES`` key)."""
+    return f"{SIGNIN}?signin={word}"
 
 
 def retry_word(email: object, password: object, *, throttled: bool = False) -> str:

@@ -157,7 +157,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
         def back_to_signin(throttled: bool = False) -> Response:
             """A native post that did not sign in: back to the page, which shows why."""
             word = signin.retry_word(data.get("email"), data.get("password"), throttled=throttled)
-            return RedirectResponse(f"{SIGNIN}?signin={word}", status_code=303)
+            return RedirectResponse(signin.retry_address(word), status_code=303)
 
         try:
             outcome = await asyncio.to_thread(work)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kapjourney.auth import oidc, oidc_accounts, ratelimit, sessions
 from kapjourney.auth.oidc import PendingLogin, SsoFailure
+from kapjourney.auth.signin import retry_address
 from kapjourney.routes import HOME_BY_ROLE, SIGNIN
 from kapjourney.services.uow import unit_of_work
 from kapjourney.settings import Settings
@@ -26,7 +27,7 @@ from kapjourney.settings import Settings
 OIDC_START = "/auth/oidc/start"
 OIDC_CALLBACK = "/auth/oidc/callback"
 SSO_FAILED = f"{SIGNIN}?sso=failed"  # the sign-in page shows the generic message
-SSO_WAIT = f"{SIGNIN}?signin=wait"  # too many starts from one address: "wait a few minutes"
+SSO_WAIT = retry_address("wait")  # too many starts from one address: "wait a few minutes"
 
 
 def pending_cookie_name(settings: Settings) -> str:

@@ -59,7 +59,8 @@ def crisis_button() -> rx.Component:
 
 def _menu() -> rx.Component:
     """The account menu: a plain button that shows its panel (assets/js/kj.js opens it, and
-    closes it on a tap elsewhere, on Escape or once an item is chosen). The kit's dropdown menu
+    closes it on a tap elsewhere, on Escape, once an item is chosen or when focus moves past
+    it). The kit's dropdown menu
     brought its positioning and focus machinery, over 100 kB of script, into every page."""
     return rx.el.div(
         rx.el.button(
